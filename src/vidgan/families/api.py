@@ -6,7 +6,10 @@ A family is a subpackage ``vidgan.families.<name>`` whose ``__init__.py`` expose
 * ``PRESETS``: ``dict[str, dict]`` of nested override dicts applied to the default :class:`RunConfig`
   of the family (keys ``family``, ``data``, ``train``); it must contain ``"tiny"`` (tests) and may set
   ``DEFAULT_PRESET``,
-* ``build(cfg: Config, *, image_size: int, frames: int) -> Parts``.
+* ``build(cfg: Config, *, image_size: int, frames: int) -> Parts`` (``image_size``/``frames`` come from
+  the run's data config: the output size H = W and clip length; raise ``ValueError`` naming the field
+  when they do not fit the family config),
+* optionally ``convert.import_weights(src: Path, out: Path) -> Path`` for official checkpoints.
 
 Nothing registers itself: :func:`vidgan.families.load_family` imports the folder by name.
 
@@ -114,8 +117,8 @@ class Parts:
     ema:          role of the module whose EMA copy is kept (``None``: no EMA).
     sample:       ``(generator_module, num, frames, torch.Generator) -> float (B, C, T, H, W) in [-1, 1]``
                   for unconditional families (used by ``vidgan generate`` and sample grids).
-    real_to_model: converts one uint8 real batch ``(B, C, T, H, W)`` into the family's float convention
-                  (default ``x / 127.5 - 1``; TGANv2 uses ``(x - 128) / 128``), for metrics of reals.
+    preview:      ``(modules, batch) -> float (B, C, T, H, W) in [-1, 1]``: what to show in sample grids
+                  for conditional families (e.g. the VSR output of a fixed validation batch).
     """
 
     modules: dict[str, nn.Module]
@@ -124,6 +127,7 @@ class Parts:
     lr_factor: Callable[[str, int], float] = lambda name, clips_seen: 1.0
     ema: str | None = "generator"
     sample: Callable[[nn.Module, int, int, torch.Generator], Tensor] | None = None
+    preview: Callable[[Mapping[str, nn.Module], Mapping[str, Any]], Tensor] | None = None
 
 
 def count_parameters(module: nn.Module, trainable_only: bool = True) -> int:
