@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 from typing import Literal
 
+from vidgan.core.config import (
+    ConfigError,
+    deep_merge,
+    from_dict,
+    load_yaml,
+    parse_override,
+    set_dotted,
+    to_dict,
+)
 from vidgan.data.config import DataConfig
+from vidgan.families import list_families, load_family
 from vidgan.families.api import FamilyConfig
 
 
@@ -34,3 +48,60 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     seed: int = 0
     preset: str = ""
+
+
+# --------------------------------------------------------------------------------------------------
+# Resolution: FAMILY[:PRESET] or a YAML file, then dotted overrides -> a typed RunConfig.
+# --------------------------------------------------------------------------------------------------
+
+
+def _family_and_preset(spec: str) -> tuple[str, str | None, dict]:
+    """``"tganv2:tiny"`` -> ("tganv2", "tiny", {}); a YAML path -> (family, preset, its mapping)."""
+    if spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
+        data = load_yaml(spec)
+        fam = data.get("family")
+        name = fam.get("name") if isinstance(fam, dict) else fam
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{spec}: set 'family: <name>' (or family.name); families: {', '.join(list_families())}")
+        data = dict(data)
+        if isinstance(fam, str):
+            data.pop("family")
+        return name, data.pop("preset", None), data
+    name, _, preset = spec.partition(":")
+    return name, preset or None, {}
+
+
+def preset_names(family: ModuleType) -> list[str]:
+    return list(getattr(family, "PRESETS", {}))
+
+
+def resolve_run_config(spec: str, overrides: Sequence[str] = ()) -> RunConfig:
+    """Defaults in code < family preset < YAML file < ``key=value`` overrides; strict at every level."""
+    name, preset, file_data = _family_and_preset(spec)
+    family = load_family(name)
+    presets: dict = getattr(family, "PRESETS", {})
+    preset = preset or getattr(family, "DEFAULT_PRESET", None) or ("tiny" if "tiny" in presets else None)
+    if preset is not None and preset not in presets:
+        close = difflib.get_close_matches(preset, list(presets), n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise ConfigError(f"family '{name}' has no preset '{preset}'.{hint} Presets: {', '.join(presets)}")
+    data = to_dict(RunConfig(family=family.Config()))
+    if preset is not None:
+        data = deep_merge(data, presets[preset])
+        data["preset"] = preset
+    data = deep_merge(data, file_data)
+    for text in overrides:
+        path, value = parse_override(text)
+        set_dotted(data, path, value)
+    data.setdefault("family", {})["name"] = name
+    return run_config_from_dict(data)
+
+
+def run_config_from_dict(data: dict) -> RunConfig:
+    """Rebuild a RunConfig from plain data (a checkpoint's or run dir's resolved config)."""
+    fam = data.get("family") or {}
+    name = fam.get("name") if isinstance(fam, dict) else None
+    if not name:
+        raise ConfigError("config has no family.name")
+    family = load_family(name)
+    return from_dict(RunConfig, data, _overrides={"family": family.Config})

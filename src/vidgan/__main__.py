@@ -1,0 +1,5 @@
+import sys
+
+from vidgan.cli.main import main
+
+sys.exit(main())

@@ -1,0 +1,74 @@
+"""``vidgan`` command line: one module per command, each exposing ``add_parser(subparsers)`` and ``run(args)``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# command -> module under vidgan.cli (imported lazily so `vidgan --help` stays fast)
+COMMANDS: dict[str, str] = {
+    "families": "families",
+    "summary": "summary",
+    "train": "train",
+    "generate": "generate",
+    "upscale": "upscale",
+    "translate": "translate",
+    "eval": "eval",
+    "prepare": "prepare",
+    "weights": "weights",
+}
+
+EPILOG = """examples:
+  vidgan families
+  vidgan train tganv2:moving_digits_64 --run-dir runs/digits --max-clips 2048
+  vidgan generate --checkpoint runs/digits --out samples --num-videos 16 --frames 16 --seed 0
+  vidgan upscale --checkpoint frvsr.pt input.mp4 output.mp4
+  vidgan eval fvd --real data/real --fake samples --json
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vidgan",
+        description="Train, sample and evaluate temporally coherent video GANs (TGANv2, TecoGAN/FRVSR, ...).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    from vidgan import __version__
+
+    parser.add_argument("--version", action="version", version=f"vidgan {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in COMMANDS.items():
+        try:
+            mod = importlib.import_module(f"vidgan.cli.{module}")
+        except ModuleNotFoundError as e:
+            if e.name != f"vidgan.cli.{module}":
+                raise
+            continue
+        mod.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # user-facing errors: one clear line, non-zero exit; --debug shows the trace
+        if getattr(args, "debug", False) or type(e).__name__ in ("AssertionError",):
+            raise
+        from vidgan.cli._errors import format_error
+
+        print(f"error: {format_error(e)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

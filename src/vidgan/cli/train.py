@@ -1,0 +1,67 @@
+"""``vidgan train``: train (or resume) a family preset or YAML config in a run directory."""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+from pathlib import Path
+
+from vidgan.cli._common import add_common, new_parser
+
+
+def add_parser(sub) -> None:
+    p = new_parser(
+        sub, "train", help="train or resume a model",
+        description="Train a model. CONFIG is FAMILY:PRESET (see `vidgan families`) or a YAML file; any number "
+        "of dotted key=value overrides follow. Re-running the same command resumes from the latest "
+        "checkpoint in --run-dir and continues exactly as an uninterrupted run. Launch on several "
+        "GPUs/processes with `torchrun --nproc_per_node N -m vidgan train ...`.",
+        example="vidgan train tganv2:moving_digits_64 train.batch_size=4 --run-dir runs/digits --max-clips 2048",
+    )
+    p.add_argument("config", metavar="CONFIG", help="FAMILY:PRESET or path/to/config.yaml")
+    p.add_argument("overrides", nargs="*", metavar="key=value", help="dotted overrides, e.g. data.size=64")
+    p.add_argument("--run-dir", default=None,
+                   help="output folder (checkpoints, logs, samples); default runs/<family>_<preset>_<hash>")
+    p.add_argument("--max-clips", type=int, default=None,
+                   help="stop once this many clips have been seen in total (default: train.total_clips)")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_common(p)
+    p.set_defaults(func=run)
+
+
+def default_run_dir(cfg) -> Path:
+    from vidgan.core.config import dump_yaml
+
+    digest = hashlib.sha1(dump_yaml(cfg).encode()).hexdigest()[:8]
+    return Path("runs") / f"{cfg.family.name}_{cfg.preset or 'custom'}_{digest}"
+
+
+def run(args: argparse.Namespace) -> int:
+    from vidgan.core import dist
+    from vidgan.core.config import dump_yaml
+    from vidgan.engine.config import resolve_run_config
+
+    cfg = resolve_run_config(args.config, args.overrides)
+    if args.dry_run:
+        print(dump_yaml(cfg), end="")
+        return 0
+    from vidgan.data import build_dataset
+    from vidgan.engine.trainer import pick_device, train
+
+    if args.max_clips is not None and args.max_clips <= 0:
+        raise ValueError("--max-clips must be a positive number of clips")
+    run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(cfg)
+    device = pick_device(args.device)
+    dataset = build_dataset(cfg.data, "train", seed=cfg.seed)
+    result = train(cfg, run_dir, dataset, device=device, max_clips=args.max_clips, progress=not args.no_progress)
+    if dist.is_main():
+        samples = sorted((run_dir / "samples").glob("*.mp4"))
+        print(f"done: {result.clips_seen} clips, {result.step} steps in {run_dir}")
+        if result.checkpoint:
+            print(f"checkpoint: {result.checkpoint}")
+        if samples:
+            print(f"samples:    {samples[-1]} (and .gif)")
+        print(f"logs:       {run_dir / 'log.jsonl'}  (tensorboard --logdir {run_dir / 'tensorboard'})")
+    dist.shutdown()
+    return 0
