@@ -1,0 +1,192 @@
+"""Embedded synthetic video datasets: generated lazily per index, no files, deterministic.
+
+Video ``i`` of a set built with ``seed`` is a pure function of ``(name, options, seed, i)``; only the
+requested frames are rendered (motion is analytic), so a 3-frame ``random_t`` example stays cheap.
+All videos are uint8 ``(T, H, W, 3)`` RGB with ``H = W = size``.
+
+* ``moving-digits``: 1-2 white digits 0-9 (PIL's built-in font, glyph ~size/2.5 tall) on black,
+  bouncing off the walls at constant velocity (Moving-MNIST-like, no MNIST download).
+* ``bouncing-shapes``: 1-3 coloured circles/squares bouncing on a dark background.
+* ``photo-pans``: smooth pans + zooms over scikit-image's bundled photos (for super-resolution).
+
+A source string may carry options: ``"moving-digits:num_videos=64,video_frames=24"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+__all__ = ["SYNTHETIC_NAMES", "SyntheticVideos", "is_synthetic", "parse_synthetic_source"]
+
+SYNTHETIC_NAMES = ("moving-digits", "bouncing-shapes", "photo-pans")
+_OPTIONS = {"num_videos": int, "video_frames": int, "size": int}
+_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry", "hubble_deep_field")
+
+
+def is_synthetic(source: str) -> bool:
+    """Whether ``source`` names an embedded dataset (with or without ``:options``)."""
+    return source.split(":", 1)[0] in SYNTHETIC_NAMES
+
+
+def parse_synthetic_source(source: str) -> tuple[str, dict[str, int]]:
+    """``"moving-digits:num_videos=64,video_frames=24"`` -> ``("moving-digits", {...})``; validated."""
+    name, _, rest = source.partition(":")
+    if name not in SYNTHETIC_NAMES:
+        raise ValueError(f"unknown embedded dataset {name!r}; choose one of {', '.join(SYNTHETIC_NAMES)}")
+    opts: dict[str, int] = {}
+    for item in filter(None, (s.strip() for s in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if key not in _OPTIONS or not eq:
+            raise ValueError(
+                f"bad option {item!r} in source {source!r}; valid options: "
+                + ", ".join(f"{k}=<{t.__name__}>" for k, t in _OPTIONS.items())
+            )
+        try:
+            opts[key] = _OPTIONS[key](value)
+        except ValueError as e:
+            raise ValueError(f"option {key} in source {source!r} must be an {_OPTIONS[key].__name__}") from e
+        if opts[key] < 1:
+            raise ValueError(f"option {key} in source {source!r} must be >= 1")
+    return name, opts
+
+
+def _bounce(p0: np.ndarray, v: np.ndarray, t: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Positions in ``[0, span]`` of points moving at constant velocity and reflecting off the walls.
+
+    p0, v, span: ``(..., D)``; t: ``(T,)``; returns ``(T, ..., D)`` (a triangle wave of period 2*span).
+    """
+    span = np.maximum(span, 1e-6)
+    q = np.mod(p0[None] + v[None] * t.reshape(-1, *([1] * p0.ndim)), 2 * span)
+    return np.where(q > span, 2 * span - q, q)
+
+
+@lru_cache(maxsize=64)
+def _glyph(digit: int, height: int) -> np.ndarray:
+    """uint8 ``(h, w)`` white-on-black glyph of ``digit``, cropped to its ink and scaled to ``height``."""
+    font = ImageFont.load_default(size=64)
+    img = Image.new("L", (96, 96), 0)
+    ImageDraw.Draw(img).text((16, 8), str(digit), fill=255, font=font)
+    ink = img.crop(img.getbbox())
+    w = max(1, round(ink.width * height / ink.height))
+    return np.asarray(ink.resize((w, height), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+@lru_cache(maxsize=16)
+def _photo(name: str, min_side: int) -> np.ndarray:
+    """A bundled scikit-image photo as uint8 ``(H, W, 3)``, area-resized so its short side is ``min_side``."""
+    import skimage.data
+
+    img = getattr(skimage.data, name)()
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)  # gray photos (camera) -> RGB
+    img = np.ascontiguousarray(img[:, :, :3]).astype(np.uint8)
+    h, w = img.shape[:2]
+    s = min_side / min(h, w)
+    return cv2.resize(img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+@dataclass(frozen=True)
+class SyntheticVideos:
+    """``len(self)`` videos of ``video_frames`` frames at ``size x size``; ``video(i, frames)`` renders them."""
+
+    name: str
+    num_videos: int = 256
+    video_frames: int = 32
+    size: int = 64
+    seed: int = 0
+
+    @classmethod
+    def from_source(
+        cls, source: str, num_videos: int = 256, video_frames: int = 32, size: int = 64, seed: int = 0
+    ) -> SyntheticVideos:
+        """Build from a source string; ``:options`` override the keyword defaults."""
+        name, opts = parse_synthetic_source(source)
+        kw = {"num_videos": num_videos, "video_frames": video_frames, "size": size, **opts}
+        return cls(name=name, seed=seed, **kw)
+
+    def __len__(self) -> int:
+        return self.num_videos
+
+    def _rng(self, i: int) -> np.random.Generator:
+        # Content depends on (dataset seed, video index, dataset name) only.
+        return np.random.default_rng([self.seed, i, SYNTHETIC_NAMES.index(self.name)])
+
+    def video(self, i: int, frames: np.ndarray | list[int] | None = None) -> np.ndarray:
+        """Frames ``frames`` (default all) of video ``i`` as uint8 ``(T, size, size, 3)``."""
+        if not 0 <= i < self.num_videos:
+            raise IndexError(f"{self.name}: video {i} out of range [0, {self.num_videos})")
+        t = np.arange(self.video_frames) if frames is None else np.asarray(frames, dtype=np.int64)
+        if t.size and (t.min() < 0 or t.max() >= self.video_frames):
+            raise IndexError(f"{self.name}: frames must lie in [0, {self.video_frames}), got {t.tolist()}")
+        render = {"moving-digits": self._digits, "bouncing-shapes": self._shapes, "photo-pans": self._pans}
+        return render[self.name](self._rng(i), t.astype(np.float64))
+
+    def _digits(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+        s = self.size
+        n = int(rng.integers(1, 3))
+        glyphs = [_glyph(int(d), max(4, round(s / 2.5))) for d in rng.integers(0, 10, size=n)]
+        span = np.array([[s - g.shape[0], s - g.shape[1]] for g in glyphs], dtype=np.float64)
+        p0 = rng.uniform(0, 1, size=(n, 2)) * span
+        ang = rng.uniform(0, 2 * np.pi, size=n)
+        speed = rng.uniform(0.04, 0.08, size=n)[:, None] * s  # pixels per frame
+        v = speed * np.stack([np.sin(ang), np.cos(ang)], 1)
+        pos = np.rint(_bounce(p0, v, t, span)).astype(int)  # (T, n, 2)
+        out = np.zeros((len(t), s, s), np.uint8)
+        for k, g in enumerate(glyphs):
+            gh, gw = g.shape
+            for f in range(len(t)):
+                y, x = pos[f, k]
+                np.maximum(out[f, y : y + gh, x : x + gw], g, out=out[f, y : y + gh, x : x + gw])
+        return np.repeat(out[..., None], 3, axis=3)
+
+    def _shapes(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+        s = self.size
+        n = int(rng.integers(1, 4))
+        bg = tuple(int(c) for c in rng.integers(10, 40, size=3))
+        radius = rng.uniform(s / 10, s / 5, size=n)
+        kinds = rng.integers(0, 2, size=n)  # 0 circle, 1 square
+        hue = rng.uniform(0, 180, size=n)
+        colors = [
+            tuple(int(c) for c in cv2.cvtColor(np.uint8([[[h, 220, 255]]]), cv2.COLOR_HSV2RGB)[0, 0]) for h in hue
+        ]
+        span = np.stack([s - 2 * radius, s - 2 * radius], 1)
+        p0 = rng.uniform(0, 1, size=(n, 2)) * span
+        ang = rng.uniform(0, 2 * np.pi, size=n)
+        v = (rng.uniform(0.03, 0.07, size=n) * s)[:, None] * np.stack([np.sin(ang), np.cos(ang)], 1)
+        pos = _bounce(p0, v, t, span) + radius[None, :, None]  # centres (T, n, 2) as (y, x)
+        out = np.empty((len(t), s, s, 3), np.uint8)
+        for f in range(len(t)):
+            img = Image.new("RGB", (s, s), bg)
+            draw = ImageDraw.Draw(img)
+            for k in range(n):
+                (cy, cx), r = pos[f, k], radius[k]
+                box = (cx - r, cy - r, cx + r, cy + r)
+                (draw.ellipse if kinds[k] == 0 else draw.rectangle)(box, fill=colors[k])
+            out[f] = np.asarray(img)
+        return out
+
+    def _pans(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+        s = self.size
+        photo = _photo(_PHOTOS[int(rng.integers(0, len(_PHOTOS)))], round(2.5 * s))
+        ph, pw = photo.shape[:2]
+        z0, z1 = rng.uniform(1.0, 1.8, size=2)  # window side / output side at the start and end
+        # start / end window centres, chosen so the whole window stays inside the photo
+        c0 = [rng.uniform(z0 * s / 2, ph - z0 * s / 2), rng.uniform(z0 * s / 2, pw - z0 * s / 2)]
+        c1 = [rng.uniform(z1 * s / 2, ph - z1 * s / 2), rng.uniform(z1 * s / 2, pw - z1 * s / 2)]
+        out = np.empty((len(t), s, s, 3), np.uint8)
+        denom = max(1, self.video_frames - 1)
+        for f, tf in enumerate(t):
+            a = 0.5 - 0.5 * np.cos(np.pi * tf / denom)  # smooth ease in / out
+            z = z0 + a * (z1 - z0)
+            cy, cx = c0[0] + a * (c1[0] - c0[0]), c0[1] + a * (c1[1] - c0[1])
+            # output pixel (x, y) samples photo at (cx + z (x - s/2 + 1/2) - 1/2, ...)
+            m = np.array([[z, 0, cx - z * s / 2 + (z - 1) / 2], [0, z, cy - z * s / 2 + (z - 1) / 2]])
+            out[f] = cv2.warpAffine(
+                photo, m, (s, s), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+            )
+        return out
