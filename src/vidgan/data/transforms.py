@@ -34,7 +34,10 @@ def resize_short_side(clip: np.ndarray, size: int) -> np.ndarray:
 
 
 def crop_clip(
-    clip: np.ndarray, size: int, mode: Literal["center", "random", "none"], rng: np.random.Generator | None = None
+    clip: np.ndarray,
+    size: int,
+    mode: Literal["center", "random", "none"],
+    rng: np.random.Generator | None = None,
 ) -> np.ndarray:
     """Square ``size`` crop of uint8 ``(T, H, W, C)``; ``random`` draws (y0, x0) once from ``rng``."""
     if mode == "none":

@@ -21,7 +21,7 @@ import io
 import os
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import av
 import numpy as np
@@ -268,6 +268,26 @@ class VideoReader:
             return np.stack([self._load_image(i) for i in idx])
         frames = dict(self._decode_range(idx[0], idx[-1], set(idx)))
         return np.stack([frames[i] for i in idx])
+
+    def read_frames(self, indices: Sequence[int]) -> np.ndarray:
+        """Arbitrary frames (any order, repeats allowed) as uint8 ``(len(indices), H, W, 3)``."""
+        idx = [int(i) for i in indices]
+        if any(not 0 <= i < self._num for i in idx):
+            raise IndexError(f"{self.path}: frame indices {idx} must lie in [0, {self._num})")
+        h, w = self._size
+        if not idx:
+            return np.zeros((0, h, w, 3), np.uint8)
+        if self._kind in ("folder", "zip"):
+            return (
+                np.stack([self.read(i, 1)[0] for i in idx]) if self._kind == "folder" else self._read_zip(idx)
+            )
+        want = set(idx)
+        frames = dict(self._decode_range(min(want), max(want), want))
+        return np.stack([frames[i] for i in idx])
+
+    def _read_zip(self, idx: list[int]) -> np.ndarray:
+        with zipfile.ZipFile(self._zip_path) as zf:
+            return np.stack([self._load_image(i, zf) for i in idx])
 
     def iter_frames(self) -> Iterator[np.ndarray]:
         """Stream every frame as uint8 ``(H, W, 3)`` in constant memory."""

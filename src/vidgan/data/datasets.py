@@ -1,0 +1,219 @@
+"""Map-style video datasets with a deterministic sampling contract.
+
+``dataset[(index, seed)]`` returns one example built from video ``index``; **every** random choice
+(window, start frame, frame times, crop offset, flip, multilevel phases) comes from
+``numpy.random.default_rng(seed)``, so an example is a pure function of ``(index, seed)`` and a
+resumed run sees exactly the same data. ``dataset[index]`` uses ``seed = index``. Callers should give
+each example its own seed (the engine derives it from the run seed and the sample number).
+
+Draw order: [random_t: window, times | other samplers: start], then crop (y0, x0), flip, then
+(multilevel) phases. Examples are dicts of tensors without batch dim (the default collate batches):
+
+* ``clips``:      ``video`` uint8 ``(C, T, H, W)``
+* ``multilevel``: ``video`` + ``levels`` (L + 1 float32 tensors, TGANv2 scale (u8 - 128) / 128)
+  + ``phases`` int64 ``(L,)``
+* ``random_t``:   ``video`` uint8 ``(C, F, H, W)`` + ``times`` int64 ``(F,)`` (relative to the window)
+* ``paired``:     ``lr`` float32 ``(C, T, H/s, W/s)`` and ``hr`` float32 ``(C, T, H, W)``, both in [-1, 1]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import warnings
+from collections import OrderedDict
+from typing import Literal
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from vidgan.data.config import DataConfig
+from vidgan.data.index import VideoInfo, scan_videos
+from vidgan.data.samplers import (
+    contiguous_start,
+    draw_phases,
+    multilevel_clip,
+    random_times,
+    random_times_min_length,
+)
+from vidgan.data.synthetic import SyntheticVideos, is_synthetic
+from vidgan.data.transforms import apply_clip_transforms
+from vidgan.io import VideoReader, VideoReadError, split_zip_path
+
+__all__ = ["VideoDataset", "build_dataset", "in_val_split", "required_length"]
+
+MAX_NUM_FRAMES = 1024  # StyleGAN-V max_num_frames: random_t samples inside a random 1024-frame window
+Split = Literal["train", "val", "all"]
+
+
+def required_length(cfg: DataConfig) -> int:
+    """Fewest frames a video needs for one example of ``cfg.sampler``."""
+    if cfg.sampler == "random_t":
+        return random_times_min_length(cfg.frames, cfg.max_dist)
+    return (cfg.frames - 1) * cfg.stride + 1
+
+
+def in_val_split(relpath: str, val_fraction: float) -> bool:
+    """Deterministic split of folder datasets: sha1 of the relative path mapped to [0, 1) < fraction."""
+    h = int.from_bytes(hashlib.sha1(relpath.encode()).digest()[:8], "big") / 2.0**64
+    return h < val_fraction
+
+
+def _check_cfg(cfg: DataConfig) -> None:
+    if cfg.frames < 1 or cfg.size < 1 or cfg.stride < 1:
+        raise ValueError(
+            f"data.frames, data.size and data.stride must be >= 1 (got {cfg.frames}, {cfg.size}, {cfg.stride})"
+        )
+    if cfg.sampler == "multilevel":
+        k = math.prod(cfg.subsample_frame)
+        if cfg.size % k:
+            raise ValueError(f"data.size={cfg.size} must be divisible by prod(data.subsample_frame)={k}")
+    if cfg.sampler == "paired" and cfg.size % cfg.scale:
+        raise ValueError(f"data.size={cfg.size} must be divisible by data.scale={cfg.scale}")
+    if not 0.0 <= cfg.val_fraction < 1.0:
+        raise ValueError(f"data.val_fraction must be in [0, 1), got {cfg.val_fraction}")
+
+
+class VideoDataset(Dataset):
+    """Examples from a folder/zip/video source or an embedded synthetic dataset (see module doc)."""
+
+    def __init__(self, cfg: DataConfig, split: Split = "train", seed: int = 0) -> None:
+        _check_cfg(cfg)
+        if split not in ("train", "val", "all"):
+            raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
+        self.cfg, self.split = cfg, split
+        self.synthetic: SyntheticVideos | None = None
+        self.videos: list[VideoInfo] = []
+        self.skipped_short = 0
+        self.bad: list[tuple[str, str]] = []
+        need = required_length(cfg)
+        if is_synthetic(cfg.source):
+            self.synthetic = SyntheticVideos.from_source(
+                cfg.source, num_videos=cfg.num_videos, video_frames=cfg.video_frames, size=cfg.size, seed=seed
+            )
+            if self.synthetic.video_frames < need:
+                raise ValueError(
+                    f"{cfg.source}: videos have {self.synthetic.video_frames} frames but sampler "
+                    f"{cfg.sampler!r} needs {need}; raise video_frames (e.g. '{cfg.source.split(':')[0]}:"
+                    f"video_frames={need}') or lower data.frames"
+                )
+            # every m-th synthetic video is validation (m = round(1 / val_fraction))
+            m = round(1 / cfg.val_fraction) if cfg.val_fraction > 0 else 0
+            ids = range(len(self.synthetic))
+            is_val = [bool(m) and i % m == m - 1 for i in ids]
+            self._ids = [i for i in ids if split == "all" or is_val[i] == (split == "val")]
+        else:
+            zp = split_zip_path(cfg.source)
+            if not os.path.exists(cfg.source) and not (zp and os.path.isfile(zp[0])):
+                raise FileNotFoundError(
+                    f"data.source {cfg.source!r} is neither an existing path nor an embedded dataset "
+                    "(moving-digits, bouncing-shapes, photo-pans)"
+                )
+            good, self.bad = scan_videos(cfg.source)
+            if self.bad and cfg.strict:
+                rel, why = self.bad[0]
+                raise VideoReadError(f"{len(self.bad)} unreadable video(s) under {cfg.source}; first: {why}")
+            for v in good:
+                if split != "all" and in_val_split(v.relpath, cfg.val_fraction) != (split == "val"):
+                    continue
+                if v.num_frames < need:
+                    self.skipped_short += 1
+                else:
+                    self.videos.append(v)
+            self._ids = list(range(len(self.videos)))
+            if self.bad or self.skipped_short:
+                reasons = "; ".join(why for _, why in self.bad[:3]) + (" ..." if len(self.bad) > 3 else "")
+                warnings.warn(
+                    f"{cfg.source} ({split}): using {len(self.videos)} videos; skipped {len(self.bad)} unreadable"
+                    + (f" ({reasons})" if self.bad else "")
+                    + f" and {self.skipped_short} shorter than {need} frames",
+                    stacklevel=3,
+                )
+        if not self._ids:
+            raise ValueError(
+                f"{cfg.source}: no usable videos for split {split!r} (need >= {need} frames each; "
+                f"{len(self.bad)} unreadable, {self.skipped_short} too short)"
+            )
+        self._readers: OrderedDict[str, VideoReader] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    # --------------------------------------------------------------------------------- reading
+    def _num_frames(self, i: int) -> int:
+        if self.synthetic is not None:
+            return self.synthetic.video_frames
+        return self.videos[i].num_frames
+
+    def _reader(self, path: str) -> VideoReader:
+        r = self._readers.pop(path, None) or VideoReader(path)
+        self._readers[path] = r  # small LRU: readers keep their seek tables (no open handles)
+        while len(self._readers) > 16:
+            self._readers.popitem(last=False)
+        return r
+
+    def _frames(self, i: int, idx: np.ndarray) -> np.ndarray:
+        """uint8 ``(len(idx), H, W, 3)`` frames of dataset video ``i``."""
+        if self.synthetic is not None:
+            return self.synthetic.video(self._ids[i], idx)
+        return self._reader(self.videos[i].path).read_frames(idx.tolist())
+
+    def describe(self, i: int) -> str:
+        """Human-readable name of example ``i``'s video (for error messages and logs)."""
+        if self.synthetic is not None:
+            return f"{self.synthetic.name}[{self._ids[i]}]"
+        return self.videos[i].path
+
+    # --------------------------------------------------------------------------------- examples
+    def __getitem__(self, key: int | tuple[int, int]) -> dict[str, torch.Tensor]:
+        index, seed = key if isinstance(key, tuple) else (key, key)
+        index, seed = int(index), int(seed)
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range [0, {len(self)})")
+        cfg = self.cfg
+        rng = np.random.default_rng(seed)
+        n = self._num_frames(index)
+        out: dict[str, torch.Tensor] = {}
+        if cfg.sampler == "random_t":
+            length = min(n, MAX_NUM_FRAMES)
+            w0 = int(rng.integers(0, n - length + 1)) if n > length else 0
+            times = random_times(rng, length, cfg.frames, cfg.max_dist)
+            idx = w0 + times
+            out["times"] = torch.from_numpy(times)
+        else:
+            start = contiguous_start(rng, n, cfg.frames, cfg.stride)
+            idx = start + cfg.stride * np.arange(cfg.frames)
+        clip = apply_clip_transforms(self._frames(index, idx), cfg.size, cfg.resize, cfg.crop, cfg.hflip, rng)
+        video = torch.from_numpy(clip).permute(3, 0, 1, 2).contiguous()  # (T,H,W,C) -> (C,T,H,W)
+        if cfg.sampler == "paired":
+            return self._paired(video)
+        out["video"] = video
+        if cfg.sampler == "multilevel":
+            phases = draw_phases(rng, cfg.subsample_frame)
+            out["levels"] = tuple(multilevel_clip(video, cfg.subsample_frame, phases))
+            out["phases"] = torch.from_numpy(phases)
+        return {"video": out.pop("video"), **out}
+
+    def _paired(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
+        """uint8 ``(C, T, H, W)`` -> ``lr``/``hr`` float32 in [-1, 1] via ``degrade`` on [0, 1] frames."""
+        from vidgan.data.degradations import degrade  # owned by the TecoGAN helper; imported lazily
+
+        cfg = self.cfg
+        hr01 = video.permute(1, 0, 2, 3).to(torch.float32) / 255.0  # (T, C, H, W) in [0, 1]
+        lr01 = degrade(hr01, cfg.degradation, scale=cfg.scale, sigma=cfg.sigma)  # (T, C, H/s, W/s)
+        return {
+            "lr": (lr01.permute(1, 0, 2, 3) * 2.0 - 1.0).contiguous(),
+            "hr": (hr01.permute(1, 0, 2, 3) * 2.0 - 1.0).contiguous(),
+        }
+
+
+def build_dataset(cfg: DataConfig, split: Split = "train", seed: int = 0) -> VideoDataset:
+    """The dataset described by ``cfg`` (``seed`` fixes the content of embedded synthetic sets only).
+
+    Folder sources are scanned once (cached index, see :mod:`vidgan.data.index`); unreadable files
+    raise when ``cfg.strict`` else are skipped with one warning summary; videos shorter than the
+    sampler needs are skipped and counted.
+    """
+    return VideoDataset(cfg, split=split, seed=seed)
