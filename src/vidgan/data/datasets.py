@@ -64,7 +64,8 @@ def in_val_split(relpath: str, val_fraction: float) -> bool:
 def _check_cfg(cfg: DataConfig) -> None:
     if cfg.frames < 1 or cfg.size < 1 or cfg.stride < 1:
         raise ValueError(
-            f"data.frames, data.size and data.stride must be >= 1 (got {cfg.frames}, {cfg.size}, {cfg.stride})"
+            f"data.frames, data.size and data.stride must be >= 1 "
+            f"(got {cfg.frames}, {cfg.size}, {cfg.stride})"
         )
     if cfg.sampler == "multilevel":
         k = math.prod(cfg.subsample_frame)
@@ -126,7 +127,8 @@ class VideoDataset(Dataset):
             if self.bad or self.skipped_short:
                 reasons = "; ".join(why for _, why in self.bad[:3]) + (" ..." if len(self.bad) > 3 else "")
                 warnings.warn(
-                    f"{cfg.source} ({split}): using {len(self.videos)} videos; skipped {len(self.bad)} unreadable"
+                    f"{cfg.source} ({split}): using {len(self.videos)} videos; "
+                    f"skipped {len(self.bad)} unreadable"
                     + (f" ({reasons})" if self.bad else "")
                     + f" and {self.skipped_short} shorter than {need} frames",
                     stacklevel=3,

@@ -111,7 +111,7 @@ def ucf101_draw(
 def ucf101_crop(
     video_u8: np.ndarray, start: int, x0: int, flip: bool, frames: int = 16, crop: int = 192
 ) -> Tensor:
-    """Official TGANv2 UCF101 clip: uint8 ``(N, C, H, W)`` video (HDF5 layout) -> uint8 ``(C, T, crop, crop)``.
+    """Official TGANv2 UCF101 clip: uint8 ``(N, C, H, W)`` (HDF5 layout) -> uint8 ``(C, T, crop, crop)``.
 
     Rows from y0 = 0 (the prepared frames are 192 rows tall), columns from ``x0``, optional mirror.
     """
@@ -131,7 +131,8 @@ def random_times_min_length(
     ok = [d for d in total_dists if num_frames - 1 <= d <= max_dist]
     if not ok:
         raise ValueError(
-            f"random_t: no total span d in {tuple(total_dists)} with {num_frames - 1} <= d <= max_dist={max_dist}; "
+            f"random_t: no total span d in {tuple(total_dists)} with {num_frames - 1} <= d <= "
+            f"max_dist={max_dist}; "
             "raise max_dist or lower frames"
         )
     return min(ok) + 1

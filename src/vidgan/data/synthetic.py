@@ -94,7 +94,7 @@ def _photo(name: str, min_side: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SyntheticVideos:
-    """``len(self)`` videos of ``video_frames`` frames at ``size x size``; ``video(i, frames)`` renders them."""
+    """``len(self)`` videos of ``video_frames`` frames at ``size x size``; ``video(i, frames)`` renders."""
 
     name: str
     num_videos: int = 256
