@@ -1,0 +1,155 @@
+"""TGANv2, "Train Sparsely, Generate Densely" (Saito et al., IJCV 2020; pfnet-research/tgan2).
+
+Unconditional video GAN: a ConvLSTM + per-frame ResNet generator renders 4 levels (16f@24^2 ... 2f@192^2 in
+training, subsampled frames between levels), judged by 4 independent 3D ResNet discriminators; at test time
+the generator renders all frames at full resolution. Spec: ``shared/specs/tganv2.md``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+from vidgan.families.api import Parts
+
+from .config import Config
+from .discriminator import TGANv2Discriminator
+from .generator import TGANv2Generator
+from .loss import TGANv2Objective
+from .optim import ChainerAdam
+
+__all__ = ["Config", "PRESETS", "DEFAULT_PRESET", "build", "sample", "TGANv2Generator", "TGANv2Discriminator"]
+
+DEFAULT_PRESET = "moving_digits_64"
+
+# Nested overrides of the default RunConfig (keys: family / data / train = dataclass field names).
+PRESETS: dict[str, dict] = {
+    # The released UCF101 run (spec §4.1): 4 GPUs x 32 = 128 clips per iteration, 100k iterations.
+    # Official data path: frames cubic-resized to 192x256, random 192^2 crop, flip (spec §5.1).
+    "ucf101_192": {
+        "family": {"t_size": 3},
+        "data": {
+            "source": "path/to/ucf101_frames",
+            "sampler": "multilevel",
+            "frames": 16,
+            "size": 192,
+            "resize": "short_side",
+            "crop": "random",
+            "hflip": True,
+            "subsample_frame": [2, 2, 2],
+        },
+        "train": {"batch_size": 32, "total_clips": 100_000 * 128},
+    },
+    # FaceForensics v1, 256 px face crops, 8 GPUs x 16, no flip (spec §5.2).
+    "faceforensics_256": {
+        "family": {"t_size": 4},
+        "data": {
+            "source": "path/to/faceforensics_frames",
+            "sampler": "multilevel",
+            "frames": 16,
+            "size": 256,
+            "resize": "short_side",
+            "crop": "center",
+            "hflip": False,
+            "subsample_frame": [2, 2, 2],
+        },
+        "train": {"batch_size": 16, "total_clips": 100_000 * 128},
+    },
+    # The faithful TGANv2-structured 64 px variant of the port's Moving-MNIST case (spec §1.7 b, §11):
+    # t_size 4, one Up block before level 1, frames [2,2,2] -> 16f@8^2, 8f@16^2, 4f@32^2, 2f@64^2;
+    # widths shrunk so that it trains on a laptop CPU (~1 M parameters per network).
+    "moving_digits_64": {
+        "family": {"t_size": 4, "n_pre_blocks": 1, "ch": 16, "clstm_ch": 128, "mid_ch": 8, "decay_clips": 0},
+        "data": {
+            "source": "moving-digits",
+            "sampler": "multilevel",
+            "frames": 16,
+            "size": 64,
+            "subsample_frame": [2, 2, 2],
+            "hflip": False,
+        },
+        "train": {"batch_size": 16, "total_clips": 320_000},
+    },
+    # Tests: 8 frames at 32 px (t_size 2, one pre block -> 4/8/16/32 px), tiny widths.
+    "tiny": {
+        "family": {
+            "t_size": 2,
+            "n_pre_blocks": 1,
+            "n_frames": 8,
+            "ch": 4,
+            "clstm_ch": 8,
+            "mid_ch": 2,
+            "z_slow_dim": 16,
+        },
+        "data": {
+            "source": "moving-digits",
+            "sampler": "multilevel",
+            "frames": 8,
+            "size": 32,
+            "subsample_frame": [2, 2, 2],
+        },
+        "train": {"batch_size": 2, "total_clips": 64},
+    },
+}
+
+
+def sample(gen: nn.Module, num: int, frames: int, generator: torch.Generator) -> Tensor:
+    """ "Generate densely": z ~ U[-1, 1] from ``generator`` -> float (num, C, frames, S, S) in [-1, 1].
+
+    Always in ``eval()`` mode (BN running statistics, no subsampling, last render head; spec §1.6);
+    the module's previous mode is restored.
+    """
+    was_training = gen.training
+    device = next(gen.parameters()).device
+    z = torch.rand(num, gen.cfg.z_slow_dim, generator=generator, device=generator.device) * 2 - 1
+    gen.eval()
+    try:
+        with torch.no_grad():
+            return gen.dense(z.to(device), frames or None)
+    finally:
+        gen.train(was_training)
+
+
+def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
+    """Generator, the 4 level discriminators, ChainerAdam for each, the linear LR decay and the Objective.
+
+    ``image_size`` must equal ``t_size * 2**(n_pre_blocks + 3)`` and ``frames`` must equal ``n_frames``
+    and be divisible by the product of ``subsample_frame``.
+    """
+    if image_size != cfg.image_size:
+        raise ValueError(
+            f"tganv2: data.size={image_size} but the generator renders {cfg.image_size} px "
+            f"(family.t_size={cfg.t_size} x 2**(family.n_pre_blocks={cfg.n_pre_blocks} + 3)); "
+            f"set data.size={cfg.image_size} or change family.t_size"
+        )
+    if frames != cfg.n_frames:
+        raise ValueError(f"tganv2: data.frames={frames} but family.n_frames={cfg.n_frames}; make them equal")
+    if frames % math.prod(cfg.subsample_frame):
+        raise ValueError(
+            f"tganv2: data.frames={frames} is not divisible by prod(family.subsample_frame="
+            f"{list(cfg.subsample_frame)}); the nested levels need whole frame counts"
+        )
+    gen, dis = TGANv2Generator(cfg), TGANv2Discriminator(cfg)
+    lr_d = cfg.lr_d or cfg.lr
+    optimizers: dict[str, torch.optim.Optimizer] = {
+        "G": ChainerAdam(gen.parameters(), lr=cfg.lr, betas=cfg.betas, eps=cfg.eps),
+        "D": ChainerAdam(dis.parameters(), lr=lr_d, betas=cfg.betas, eps=cfg.eps),
+    }
+    decay = cfg.decay_clips
+
+    def lr_factor(name: str, clips_seen: int) -> float:
+        """Chainer LinearShift from 0: base LR -> 0 over ``decay_clips`` clips (both optimisers)."""
+        if decay <= 0:
+            return 1.0
+        return max(0.0, 1.0 - clips_seen / decay)
+
+    return Parts(
+        modules={"generator": gen, "discriminator": dis},
+        optimizers=optimizers,
+        objective=TGANv2Objective(cfg),
+        lr_factor=lr_factor,
+        ema="generator",
+        sample=sample,
+    )

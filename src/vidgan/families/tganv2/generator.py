@@ -1,0 +1,207 @@
+"""TGANv2 generator: z -> FC -> ConvLSTM -> per-frame 2D ResNet "Up" blocks -> 4 render heads.
+
+Spec ``shared/specs/tganv2.md`` §1 (official ``MultiTGANCLSTMGenerator``, pfnet-research/tgan2 @ f892bc4).
+
+Training ("train sparsely"): ``levels(z, phases)`` returns 4 float videos (N_l, C, T_l, S_l, S_l) in
+[-1, 1]: level 1 = all T frames at side t*2**n_pre, each next level doubles the side after keeping every
+s-th frame (phase shared by the batch) and optionally every b-th batch item.
+Inference ("generate densely"): ``dense(z, n_frames)`` runs every frame through every block and renders
+only the last head: (N, C, T, S, S).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from .config import Config
+
+__all__ = ["TGANv2Generator", "ConvLSTMCell", "GenBlock", "Render"]
+
+
+def _lecun_normal_(weight: Tensor) -> None:
+    """Chainer's default initialiser LeCunNormal: N(0, 1/fan_in) (spec §1.8)."""
+    fan_in = weight[0].numel()
+    nn.init.normal_(weight, 0.0, 1.0 / math.sqrt(fan_in))
+
+
+class ConvLSTMCell(nn.Module):
+    """ConvLSTM cell without peepholes. x, h: (N, C_in, t, t), (N, C, t, t).
+
+    Chainer keys: ``w_xifoc`` (input conv, bias) and ``w_hifoc`` (hidden conv, no bias); gate order of the
+    4C output channels is i, f, o, g (spec §1.2 step 4).
+    """
+
+    def __init__(self, in_ch: int, ch: int) -> None:
+        super().__init__()
+        self.ch = ch
+        self.w_xifoc = nn.Conv2d(in_ch, 4 * ch, 3, padding=1, bias=True)
+        self.w_hifoc = nn.Conv2d(ch, 4 * ch, 3, padding=1, bias=False)
+        _lecun_normal_(self.w_xifoc.weight)
+        _lecun_normal_(self.w_hifoc.weight)
+        nn.init.zeros_(self.w_xifoc.bias)
+
+    def forward(self, x: Tensor | None, h: Tensor | None, c: Tensor | None) -> tuple[Tensor, Tensor]:
+        gates = None
+        if x is not None:
+            gates = self.w_xifoc(x)
+        else:  # a zero input still contributes the input conv's bias
+            gates = self.w_xifoc.bias.view(1, -1, 1, 1)
+        if h is not None:
+            gates = gates + self.w_hifoc(h)
+        i, f, o, g = torch.chunk(gates, 4, dim=1)
+        i, f, o, g = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o), torch.tanh(g)
+        c_new = i * g if c is None else f * c + i * g
+        h_new = o * torch.tanh(c_new)
+        return h_new, c_new
+
+
+def _bn(ch: int, cfg: Config) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(ch, eps=cfg.bn_eps, momentum=cfg.bn_momentum)
+
+
+class GenBlock(nn.Module):
+    """Up block on frames (M, C_in, H, W) -> (M, C_out, 2H, 2W) (spec §1.3).
+
+    residual: BN -> ReLU -> nearest x2 -> conv3 -> BN -> ReLU -> conv3; shortcut: nearest x2 -> conv1.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, cfg: Config) -> None:
+        super().__init__()
+        self.b1 = _bn(in_ch, cfg)
+        self.c1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
+        self.b2 = _bn(out_ch, cfg)
+        self.c2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
+        self.c_sc = nn.Conv2d(in_ch, out_ch, 1)
+        # Chainer GlorotUniform(sqrt 2) on the 3x3 convs, GlorotUniform(1) on the shortcut, zero biases
+        nn.init.xavier_uniform_(self.c1.weight, math.sqrt(2))
+        nn.init.xavier_uniform_(self.c2.weight, math.sqrt(2))
+        nn.init.xavier_uniform_(self.c_sc.weight, 1.0)
+        for conv in (self.c1, self.c2, self.c_sc):
+            nn.init.zeros_(conv.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = F.interpolate(F.relu(self.b1(x)), scale_factor=2, mode="nearest")
+        h = self.c2(F.relu(self.b2(self.c1(h))))
+        # a 1x1 conv commutes with nearest upsampling: run it at low resolution (4x cheaper, same maths)
+        return h + F.interpolate(self.c_sc(x), scale_factor=2, mode="nearest")
+
+
+class Render(nn.Module):
+    """Render head (M, C, H, W) -> (M, out, H, W) in [-1, 1]: BN -> ReLU -> conv3 -> tanh (spec §1.4)."""
+
+    def __init__(self, in_ch: int, out_ch: int, cfg: Config) -> None:
+        super().__init__()
+        self.bn = _bn(in_ch, cfg)
+        self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
+        _lecun_normal_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return torch.tanh(self.conv(F.relu(self.bn(x))))
+
+
+def _to_video(frames: Tensor, n: int) -> Tensor:
+    """(N*T, C, H, W) batch-major -> (N, C, T, H, W)."""
+    m, c, h, w = frames.shape
+    return frames.view(n, m // n, c, h, w).transpose(1, 2)
+
+
+class TGANv2Generator(nn.Module):
+    """Multi-level TGANv2 generator. Module names map one-to-one to the Chainer keys (``convert.py``):
+    ``fc`` = ``fc``, ``clstm.{i}`` = ``decoder{i}``, ``blocks.{k-1}`` = ``block{k}``,
+    ``renders.{l}.bn`` / ``.conv`` = ``b{n_pre+l}`` / ``c{n_pre+l}``.
+    """
+
+    def __init__(self, cfg: Config) -> None:
+        super().__init__()
+        self.cfg = cfg
+        t, cc = cfg.t_size, cfg.clstm_ch
+        self.fc = nn.Linear(cfg.z_slow_dim, cc * t * t)
+        _lecun_normal_(self.fc.weight)
+        nn.init.zeros_(self.fc.bias)
+        self.clstm = nn.ModuleList(ConvLSTMCell(cc, cc) for _ in range(cfg.n_layers))
+        pre = [cfg.ch * 4 * 2 ** (cfg.n_pre_blocks - 1 - i) for i in range(cfg.n_pre_blocks)]
+        widths = [cc, *pre, cfg.ch * 2, cfg.ch, cfg.ch]
+        self.blocks = nn.ModuleList(GenBlock(a, b, cfg) for a, b in zip(widths[:-1], widths[1:]))
+        self.renders = nn.ModuleList(Render(w, cfg.out_channels, cfg) for w in widths[cfg.n_pre_blocks :])
+
+    # ---------------------------------------------------------------- shared parts
+    def frames(self, z: Tensor, n_frames: int | None = None) -> Tensor:
+        """z (N, z_dim) -> ConvLSTM outputs (N*T, clstm_ch, t, t), batch-major (row n*T + t)."""
+        n, t = z.shape[0], self.cfg.t_size
+        n_frames = n_frames or self.cfg.n_frames
+        x0 = self.fc(z).view(n, self.cfg.clstm_ch, t, t)  # channel-major reshape as in Chainer
+        hs = [None] * len(self.clstm)
+        cs = [None] * len(self.clstm)
+        out = []
+        for step in range(n_frames):
+            x = x0 if step == 0 else None  # z only at t = 0, zeros afterwards (spec §1.2 step 3)
+            for k, cell in enumerate(self.clstm):
+                hs[k], cs[k] = cell(x, hs[k], cs[k])
+                x = hs[k]
+            if x is None:  # pragma: no cover - n_layers >= 1
+                raise RuntimeError("ConvLSTM produced no output")
+            out.append(x)
+        return torch.stack(out, dim=1).flatten(0, 1)
+
+    def draw_phases(
+        self, generator: torch.Generator | None = None, device: torch.device | None = None
+    ) -> list[int]:
+        """One frame phase per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5)."""
+        return [
+            int(torch.randint(0, s, (1,), generator=generator, device=device).item())
+            for s in self.cfg.subsample_frame
+        ]
+
+    # ---------------------------------------------------------------- training: sparse levels
+    def levels(
+        self, z: Tensor, phases: Sequence[int] | None = None, generator: torch.Generator | None = None
+    ) -> list[Tensor]:
+        """z (N, z_dim) -> [x1, x2, x3, x4], x_l (N_l, C, T_l, S_l, S_l) float in [-1, 1].
+
+        ``phases``: the 3 frame phases (default: drawn from ``generator``). Batch items ``::b`` are kept
+        per level when ``subsample_batch`` > 1.
+        """
+        cfg = self.cfg
+        if phases is None:
+            phases = self.draw_phases(generator, z.device if generator is None else generator.device)
+        if len(phases) != 3:
+            raise ValueError(f"tganv2 generator: need 3 frame phases, got {list(phases)}")
+        n = z.shape[0]
+        h = self.frames(z)
+        for block in self.blocks[: cfg.n_pre_blocks]:
+            h = block(h)
+        outs = [_to_video(self.renders[0](h), n)]
+        for lvl in range(3):
+            s, b, o = cfg.subsample_frame[lvl], cfg.subsample_batch[lvl], int(phases[lvl])
+            if not 0 <= o < s:
+                raise ValueError(f"tganv2 generator: phase {o} outside [0, {s}) at level {lvl + 2}")
+            m, c, hh, ww = h.shape
+            h = h.view(n, m // n, c, hh, ww)[::b, o::s]  # reshape back before slicing (spec §8.10)
+            n = h.shape[0]
+            h = self.blocks[cfg.n_pre_blocks + lvl](h.flatten(0, 1))
+            outs.append(_to_video(self.renders[lvl + 1](h), n))
+        return outs
+
+    # ---------------------------------------------------------------- inference: dense output
+    def dense(self, z: Tensor, n_frames: int | None = None) -> Tensor:
+        """z (N, z_dim) -> (N, C, T, S, S) float in [-1, 1]: no subsampling, last render only.
+
+        Call in ``eval()`` mode for the official behaviour (BN running statistics, spec §1.6).
+        """
+        n = z.shape[0]
+        h = self.frames(z, n_frames)
+        for block in self.blocks:
+            h = block(h)
+        return _to_video(self.renders[-1](h), n)
+
+    def forward(
+        self, z: Tensor, phases: Sequence[int] | None = None, generator: torch.Generator | None = None
+    ) -> list[Tensor] | Tensor:
+        """Training mode: ``levels(z, phases, generator)``; eval mode: ``dense(z)``."""
+        return self.levels(z, phases, generator) if self.training else self.dense(z)
