@@ -451,5 +451,8 @@ def list_videos(root: str | os.PathLike) -> list[str]:
             if low.endswith(VIDEO_EXTS):
                 out.append(os.path.join(dirpath, f))
             elif low.endswith(".zip"):
-                out.extend(_zip_frame_dirs(os.path.join(dirpath, f)))
+                try:
+                    out.extend(_zip_frame_dirs(os.path.join(dirpath, f)))
+                except VideoReadError:  # keep it listed so readers report it as a bad video
+                    out.append(os.path.join(dirpath, f))
     return sorted(out, key=natural_key)
