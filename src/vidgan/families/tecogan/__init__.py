@@ -1,0 +1,144 @@
+"""TecoGAN / FRVSR: frame-recurrent 4x video super-resolution with a spatio-temporal GAN.
+
+Papers: Chu et al., "Learning Temporal Coherence via Self-Supervision for GAN-based Video Generation"
+(TOG 2020, arXiv 1811.09393); Sajjadi et al., "Frame-Recurrent Video Super-Resolution" (CVPR 2018).
+Spec: ``shared/specs/tecogan.md``. Presets: ``frvsr`` (default: 10 blocks, L2 + warp, no D),
+``tecogan`` (16 blocks, all losses, D), ``tiny`` (tests).
+
+EMA: none (``Parts.ema = None``): neither official code keeps a generator EMA for VSR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from vidgan.families.api import Parts
+from vidgan.nn.bicubic import upsample_bicubic
+
+from .config import Config
+from .convert import read_generator_state
+from .discriminator import SpatioTemporalDiscriminator
+from .generator import FRNet, grow_resblocks
+from .loss import TecoObjective
+
+__all__ = [
+    "Config",
+    "PRESETS",
+    "DEFAULT_PRESET",
+    "build",
+    "build_generator",
+    "FRNet",
+    "SpatioTemporalDiscriminator",
+]
+
+_FRVSR_FAMILY = {
+    "num_blocks": 10,
+    "discriminator": False,
+    "vgg_weight": 0.0,
+    "pingpong": False,
+    "pingpong_weight": 0.0,
+    "adv_weight": 0.0,
+    "dfeat_weight": 0.0,
+}
+_DATA = {
+    "sampler": "paired",
+    "frames": 10,
+    "size": 128,
+    "scale": 4,
+    "degradation": "bd",
+    "sigma": 1.5,
+    "hflip": True,
+    "crop": "random",
+}
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # FRVSR as trained by TecoGAN's runGan case 4: 10 blocks, L2 content + warp, 500k steps, batch 4
+    "frvsr": {
+        "family": dict(_FRVSR_FAMILY),
+        "data": dict(_DATA),
+        "train": {"batch_size": 4, "total_clips": 2_000_000},
+    },
+    # released TecoGAN: 16 blocks warm-started from FRVSR (set family.init_from), 900k steps, batch 4
+    "tecogan": {"family": {}, "data": dict(_DATA), "train": {"batch_size": 4, "total_clips": 3_600_000}},
+    # tests: small widths/sizes; D and all losses on (VGG with seeded random weights)
+    "tiny": {
+        "family": {"num_blocks": 2, "nf": 16, "vgg_weights": "random"},
+        "data": {**_DATA, "frames": 3, "size": 32},
+        "train": {"batch_size": 2},
+    },
+}
+DEFAULT_PRESET = "frvsr"
+
+
+def build_generator(cfg: Config) -> FRNet:
+    """FRNet from the config (working in [0, 1]; see ``generator.py``)."""
+    if cfg.compat != "pt":
+        raise NotImplementedError(
+            "family.compat='tf' (official TF layout for the TF checkpoint) is not built yet; use compat='pt'"
+        )
+    return FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation, cfg.max_flow)
+
+
+def _preview(modules: Mapping[str, nn.Module], batch: Mapping[str, Any]) -> Tensor:
+    """Sample-grid view: [bicubic | TecoGAN output | target] side by side, ``(B, C, T, H, 3W)`` in [-1, 1]."""
+    gen = modules["generator"]
+    lr = (batch["lr"].float() + 1.0) / 2.0
+    with torch.no_grad():
+        out = gen.forward_sequence(lr)["hr"]
+        b, c, t, h, w = lr.shape
+        bic = upsample_bicubic(lr.transpose(1, 2).reshape(b * t, c, h, w), gen.scale)
+        bic = bic.view(b, t, c, *bic.shape[-2:]).transpose(1, 2)
+    panels = [bic, out, (batch["hr"].float() + 1.0) / 2.0]
+    return (torch.cat(panels, dim=-1).clamp(0, 1) * 2.0 - 1.0).contiguous()
+
+
+def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
+    """Generator (+ discriminator), optimisers and objective for HR clips of ``image_size`` x ``frames``."""
+    if image_size % cfg.scale or image_size // cfg.scale < 8:
+        raise ValueError(
+            f"data.size={image_size}: the HR size must be a multiple of family.scale={cfg.scale} "
+            f"with an LR size of at least 8 (FNet pools three times)"
+        )
+    t_eff = 2 * frames - 1 if cfg.pingpong else frames
+    if frames < 2 or (cfg.discriminator and t_eff < 3):
+        raise ValueError(
+            f"data.frames={frames}: need at least 2 frames (3 after ping-pong for the discriminator)"
+        )
+    gen = build_generator(cfg)
+    if cfg.init_from:
+        state, _ = read_generator_state(cfg.init_from)
+        grow_resblocks(gen, state, cfg.grow_init)
+    modules: dict[str, nn.Module] = {"generator": gen}
+    optimizers: dict[str, torch.optim.Optimizer] = {
+        # one Adam with SRNet and FNet groups == the official separate Adams (Adam is per parameter)
+        "G": torch.optim.Adam(
+            [
+                {"params": gen.srnet.parameters(), "name": "srnet"},
+                {"params": gen.fnet.parameters(), "name": "fnet"},
+            ],
+            lr=cfg.lr,
+            betas=tuple(cfg.betas),
+            eps=cfg.eps,
+        )
+    }
+    if cfg.discriminator:
+        if image_size % 16:
+            raise ValueError(f"data.size={image_size}: the discriminator needs a multiple of 16")
+        disc = SpatioTemporalDiscriminator(cfg.in_channels, image_size, cfg.scale, cfg.degradation)
+        modules["discriminator"] = disc
+        optimizers["D"] = torch.optim.Adam(
+            disc.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas), eps=cfg.eps
+        )
+    return Parts(
+        modules=modules,
+        optimizers=optimizers,
+        objective=TecoObjective(cfg),
+        lr_factor=lambda name, clips_seen: 1.0,  # constant LR (official)
+        ema=None,
+        sample=None,
+        preview=_preview,
+    )
