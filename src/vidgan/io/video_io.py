@@ -173,15 +173,28 @@ class VideoReader:
         self._size = self._load_image(i).shape[:2]
 
     def _open_gif(self) -> None:
+        """GIF frames are laid on a constant time grid of one base delay.
+
+        Pillow's writer merges identical consecutive frames into one longer frame, so a frame of
+        ``k`` base delays is repeated ``k`` times. The base delay is the one vidgan's writer records in
+        the GIF comment (``vidgan:delay_ms=40``), else the shortest frame delay in the file.
+        """
         try:
             with Image.open(self.path) as im:
-                n = getattr(im, "n_frames", 1)
-                dur = im.info.get("duration") or 0
                 first = _pil_to_rgb(im, self.path)
-        except (OSError, ValueError) as e:
-            raise VideoReadError(f"{self.path}: not a readable GIF ({e})") from e
-        self._num, self._size = n, first.shape[:2]
-        self._fps = 1000.0 / dur if dur else 10.0  # GIF without a delay: browsers show ~10 fps
+                comment = im.info.get("comment", b"")
+                delays = []
+                for fr in ImageSequence.Iterator(im):
+                    delays.append(int(fr.info.get("duration") or 0))
+        except (OSError, ValueError, EOFError) as e:
+            raise VideoReadError(f"{self.path}: not a readable GIF, or truncated/corrupt ({e})") from e
+        m = re.search(rb"vidgan:delay_ms=(\d+)", comment if isinstance(comment, bytes) else b"")
+        positive = [d for d in delays if d > 0]
+        base = int(m.group(1)) if m else (min(positive) if positive else 100)  # no delay: ~10 fps
+        repeats = [max(1, round(d / base)) if d > 0 else 1 for d in delays]
+        self._gif_frame_of = np.repeat(np.arange(len(delays)), repeats)  # timeline index -> GIF frame
+        self._num, self._size = len(self._gif_frame_of), first.shape[:2]
+        self._fps = 1000.0 / base
 
     def _open_av(self) -> None:
         try:
@@ -311,14 +324,20 @@ class VideoReader:
         yield from self._decode_av(first, last, want)
 
     def _decode_gif(self, first: int, last: int, want: set[int] | None):
+        ids = [i for i in range(first, last + 1) if want is None or i in want]
+        by_frame: dict[int, list[int]] = {}
+        for i in ids:
+            by_frame.setdefault(int(self._gif_frame_of[i]), []).append(i)
         try:
             with Image.open(self.path) as im:
-                for i, fr in enumerate(ImageSequence.Iterator(im)):
-                    if i > last:
+                for j, fr in enumerate(ImageSequence.Iterator(im)):
+                    if j > self._gif_frame_of[last]:
                         break
-                    if i >= first and (want is None or i in want):
-                        yield i, _pil_to_rgb(fr, self.path)
-        except (OSError, ValueError) as e:
+                    if j in by_frame:
+                        arr = _pil_to_rgb(fr, self.path)
+                        for i in by_frame[j]:
+                            yield i, arr
+        except (OSError, ValueError, EOFError) as e:
             raise VideoReadError(f"{self.path}: GIF truncated or corrupt ({e})") from e
 
     def _seek_table(self) -> bool:

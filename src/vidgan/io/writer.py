@@ -7,7 +7,8 @@ Formats, chosen from the extension (or ``format=``):
 * ``.mp4 .mkv .mov .avi``: H.264 (``libx264``), ``yuv420p``, CRF 18. yuv420p needs even sides, so an
   odd height/width is **padded by replicating the last row/column** (the file is 1 px larger).
 * ``.webm``: VP9 (``libvpx-vp9`` when present, else VP8 ``libvpx``), ``yuv420p``, same padding.
-* ``.gif``: Pillow, loops forever, per-frame delay ``round(1000 / fps)`` ms (GIF stores centiseconds).
+* ``.gif``: Pillow, loops forever, per-frame delay ``1 / fps`` rounded to centiseconds (what GIF stores),
+  recorded in the GIF comment so readers can undo Pillow's merging of identical consecutive frames.
   Pillow writes a GIF in one call, so frames are buffered **palettised (1 byte/pixel)** until close.
 * a folder (no extension, an existing directory, or ``format="frames"``): ``000000.png``, ...
 
@@ -161,13 +162,15 @@ class VideoWriter:
                 raise ValueError(f"{self.path}: no frames were written; refusing to create an empty video")
             if self.format == "gif":
                 first, *rest = self._gif_frames
+                delay = max(10, 10 * round(100.0 / self.fps))  # GIF stores centiseconds
                 first.save(
                     self._tmp,
                     format="GIF",
                     save_all=True,
                     append_images=rest,
                     loop=0,
-                    duration=max(1, round(1000.0 / self.fps)),
+                    duration=delay,
+                    comment=f"vidgan:delay_ms={delay}".encode(),  # lets readers undo Pillow's frame merging
                     disposal=1,
                     optimize=False,
                 )
