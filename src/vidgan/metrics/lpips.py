@@ -78,14 +78,24 @@ class LPIPS(nn.Module):
             raise ValueError(
                 f"LPIPS expects two (N, 3, H, W) tensors of equal shape, got {x0.shape}, {x1.shape}"
             )
-        f0 = self.net((x0 - self.shift) / self.scale)
-        f1 = self.net((x1 - self.shift) / self.scale)
-        total = x0.new_zeros(x0.shape[0])
+        return self.distance_from_features(self.features(x0), self.features(x1))
+
+    def features(self, x: Tensor) -> list[Tensor]:
+        """``(N, 3, H, W)`` in [-1, 1] -> 5 channel-unit-normalised AlexNet maps (cacheable per frame)."""
+        feats = self.net((x - self.shift) / self.scale)
+        return [f / (torch.sqrt(torch.sum(f * f, dim=1, keepdim=True)) + 1e-10) for f in feats]
+
+    def distance_from_features(self, f0: list[Tensor], f1: list[Tensor]) -> Tensor:
+        """``(N,)`` LPIPS from two outputs of :meth:`features` (squared diff, lin head, spatial mean, sum)."""
+        total = f0[0].new_zeros(f0[0].shape[0])
         for a, b, lin in zip(f0, f1, self.lins):
-            a = a / (torch.sqrt(torch.sum(a * a, dim=1, keepdim=True)) + 1e-10)
-            b = b / (torch.sqrt(torch.sum(b * b, dim=1, keepdim=True)) + 1e-10)
             total = total + lin((a - b) ** 2).mean(dim=(1, 2, 3))
         return total
+
+    @torch.no_grad()
+    def frame_features(self, img: np.ndarray) -> list[Tensor]:
+        """Normalised features of one RGB uint8 ``(H, W, 3)`` frame (x/127.5 - 1)."""
+        return self.features(_to_tensor(img).to(self.shift.device))
 
     @torch.no_grad()
     def frame_distance(self, a: np.ndarray, b: np.ndarray) -> float:
