@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from vidgan.families.tganv2.convert import _chainer_key
+from vidgan.families.tganv2.convert import chainer_key
 
 # golden README "Suggested comparison for a float32 PyTorch port"
 ATOL_X = 2e-4
@@ -23,7 +23,7 @@ def _bn_names(gen) -> dict[str, nn.BatchNorm2d]:
     out = {}
     for name, mod in gen.named_modules():
         if isinstance(mod, nn.BatchNorm2d):
-            key = _chainer_key(name + ".running_mean", gen.cfg.n_pre_blocks)
+            key = chainer_key(name + ".running_mean", gen.cfg.n_pre_blocks)
             out[key.rsplit("/", 1)[0]] = mod
     return out
 

@@ -32,12 +32,12 @@ from .config import Config
 from .discriminator import TGANv2Discriminator
 from .generator import TGANv2Generator
 
-__all__ = ["load_chainer_state", "chainer_state", "import_weights", "config_from_chainer"]
+__all__ = ["load_chainer_state", "chainer_state", "chainer_key", "import_weights", "config_from_chainer"]
 
 _BN_STATS = {"running_mean": "avg_mean", "running_var": "avg_var"}
 
 
-def _chainer_key(torch_key: str, n_pre: int) -> str | None:
+def chainer_key(torch_key: str, n_pre: int) -> str | None:
     """vidgan state-dict key -> Chainer npz key (None for ``num_batches_tracked``)."""
     parts = torch_key.split(".")
     leaf = parts[-1]
@@ -91,7 +91,7 @@ def load_chainer_state(module: nn.Module, npz: str | os.PathLike | Mapping[str, 
     state = module.state_dict()
     wanted: dict[str, str] = {}
     for tkey in state:
-        ckey = _chainer_key(tkey, n_pre)
+        ckey = chainer_key(tkey, n_pre)
         if ckey is not None:
             wanted[ckey] = tkey
     extra = [k for k in arrays if k not in wanted and not k.endswith("/N")]
@@ -123,11 +123,11 @@ def chainer_state(module: nn.Module) -> dict[str, np.ndarray]:
     n_pre = _n_pre(module)
     for tkey, value in module.state_dict().items():
         if tkey.endswith("num_batches_tracked"):
-            sibling = _chainer_key(tkey.rsplit(".", 1)[0] + ".running_mean", n_pre)
+            sibling = chainer_key(tkey.rsplit(".", 1)[0] + ".running_mean", n_pre)
             assert sibling is not None
             out[sibling.rsplit("/", 1)[0] + "/N"] = np.array(0, dtype=np.int64)
             continue
-        ckey = _chainer_key(tkey, n_pre)
+        ckey = chainer_key(tkey, n_pre)
         assert ckey is not None
         out[ckey] = value.detach().cpu().numpy()
     return out
