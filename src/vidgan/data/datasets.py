@@ -69,8 +69,11 @@ def _check_cfg(cfg: DataConfig) -> None:
         )
     if cfg.sampler == "multilevel":
         k = math.prod(cfg.subsample_frame)
-        if cfg.size % k:
-            raise ValueError(f"data.size={cfg.size} must be divisible by prod(data.subsample_frame)={k}")
+        if cfg.size % k or cfg.frames % k:
+            raise ValueError(
+                f"data.size={cfg.size} and data.frames={cfg.frames} must be divisible by "
+                f"prod(data.subsample_frame)={k} (every level keeps frames / prod(factors[:l]) frames)"
+            )
     if cfg.sampler == "paired" and cfg.size % cfg.scale:
         raise ValueError(f"data.size={cfg.size} must be divisible by data.scale={cfg.scale}")
     if not 0.0 <= cfg.val_fraction < 1.0:

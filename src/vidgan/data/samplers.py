@@ -79,8 +79,8 @@ def multilevel_clip(clip_u8: Tensor, factors: Sequence[int], phases: Sequence[in
         raise ValueError(f"expected a uint8 clip (C, T, H, W), got {clip_u8.dtype} {tuple(clip_u8.shape)}")
     c, t, h, w = clip_u8.shape
     k = math.prod(factors)
-    if h % k or w % k:
-        raise ValueError(f"frame size {h}x{w} must be divisible by prod(subsample_frame) = {k}")
+    if h % k or w % k or t % k:
+        raise ValueError(f"clip of {t} frames of {h}x{w} must be divisible by prod(subsample_frame) = {k}")
     x = (clip_u8.to(torch.float64) - 128.0) / 128.0
     out = []
     for level, idx in enumerate(multilevel_frames(t, factors, phases)):
