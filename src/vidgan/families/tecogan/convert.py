@@ -41,7 +41,7 @@ _KERNEL_KEYS = ("upsample_func.kernels", "srnet.upsample_func.kernels")
 
 
 def read_state(src: str | Path) -> dict[str, Tensor]:
-    """Load a ``.pth`` state dict (``weights_only=True``); unwrap ``{"state_dict": ...}``, strip ``module.``"""
+    """Load a ``.pth`` state dict (weights only); unwrap ``{"state_dict": ...}``, strip ``module.``."""
     src = Path(src)
     if not src.is_file():
         raise FileNotFoundError(f"checkpoint not found: {src}")

@@ -1,0 +1,92 @@
+"""Fixtures of the TecoGAN tests: golden arrays and port-layout weights imported through the importer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from vidgan.families.tecogan.convert import import_weights
+
+
+def load_npz(shared: Path, name: str) -> dict[str, np.ndarray]:
+    with np.load(shared / "golden" / "tecogan" / name) as d:
+        return {k: d[k] for k in d.files}
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """The CI box has 2 shared cores: one intra-op thread is several times faster under contention."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def golden(shared_dir):
+    return lambda name: load_npz(shared_dir, name)
+
+
+def _pth(shared: Path, tmp: Path, names: list[str], drop_kernels: bool = False) -> Path:
+    state = {}
+    for n in names:
+        state.update({k: torch.from_numpy(np.array(v)) for k, v in load_npz(shared, n).items()})
+    # the .npz stores 0-d BN counters as shape (1,); the port's state dicts hold 0-d tensors (state_keys.json)
+    state = {k: v.reshape(()) if k.endswith("num_batches_tracked") else v for k, v in state.items()}
+    if drop_kernels:
+        state = {k: v for k, v in state.items() if not k.endswith("upsample_func.kernels")}
+    out = tmp / ("_".join(names) + ("_bi" if drop_kernels else "") + ".pth")
+    torch.save(state, out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def port_files(shared_dir, tmp_path_factory):
+    """Port-style ``.pth`` files built from the golden state ``.npz`` (what the released files look like)."""
+    tmp = tmp_path_factory.mktemp("port")
+    return {
+        "nb10": _pth(shared_dir, tmp, ["frnet_nb10_bd_state.npz"]),
+        "nb16": _pth(shared_dir, tmp, ["frnet_nb10_bd_state.npz", "frnet_nb16_bd_extra_state.npz"]),
+        "nb10_bi": _pth(shared_dir, tmp, ["frnet_nb10_bd_state.npz"], drop_kernels=True),
+        "stnet": _pth(shared_dir, tmp, ["stnet_bd_state.npz"]),
+    }
+
+
+@pytest.fixture(scope="session")
+def imported(port_files, tmp_path_factory):
+    """name -> vidgan checkpoint path made by ``import_weights`` (the key-for-key importer)."""
+    tmp = tmp_path_factory.mktemp("imported")
+    return {
+        "nb10": import_weights(port_files["nb10"], tmp / "nb10.pt", discriminator=port_files["stnet"]),
+        "nb16": import_weights(port_files["nb16"], tmp / "nb16.pt"),
+        "nb10_bi": import_weights(port_files["nb10_bi"], tmp / "nb10_bi.pt"),
+    }
+
+
+def load_modules(path: Path):
+    """(generator FRNet, discriminator or None) rebuilt from an imported checkpoint."""
+    from vidgan.core.config import from_dict
+    from vidgan.families.tecogan import Config, SpatioTemporalDiscriminator, build_generator
+
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    cfg = from_dict(Config, ckpt["config"]["family"])
+    gen = build_generator(cfg)
+    gen.load_state_dict(ckpt["modules"]["generator"], strict=True)
+    disc = None
+    if "discriminator" in ckpt["modules"]:
+        disc = SpatioTemporalDiscriminator(cfg.in_channels, 128, cfg.scale, cfg.degradation)
+        disc.load_state_dict(ckpt["modules"]["discriminator"], strict=True)
+    return gen.eval(), disc, cfg
+
+
+@pytest.fixture(scope="session", name="load_modules")
+def load_modules_fixture():
+    return load_modules
+
+
+@pytest.fixture(scope="session")
+def nets(imported):
+    return {k: load_modules(v) for k, v in imported.items()}
