@@ -54,7 +54,8 @@ def test_prepare_frames(src, tmp_path, capsys):
     assert read_video(dst / "clip one").shape == (10, 24, 24, 3)  # no --size: centre square crop only
 
 
-def test_prepare_zip_styleganv_layout(src, tmp_path):
+def test_prepare_zip_styleganv_layout(src, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDGAN_HOME", str(tmp_path / "home"))  # the index of a zip lives there
     dst = tmp_path / "out.zip"
     assert prepare.run(parse([str(src), str(dst), "--size", "16", "--format", "zip", "--no-progress"])) == 0
     names = zipfile.ZipFile(dst).namelist()

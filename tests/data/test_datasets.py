@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from vidgan.data import DataConfig, SyntheticVideos, build_dataset, in_val_split
-from vidgan.data.index import CACHE_NAME
+from vidgan.data.index import CACHE_NAME, index_cache_path
 from vidgan.io import VideoReadError, write_video
 
 
@@ -141,7 +141,8 @@ def test_folder_split_hashes_relpath(folder):
     assert parts["val"] == {n for n in names if in_val_split(n, 0.5)}
 
 
-def test_zip_source_and_collate(tmp_path):
+def test_zip_source_and_collate(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDGAN_HOME", str(tmp_path / "home"))
     syn = SyntheticVideos("moving-digits", num_videos=2, video_frames=6, size=16)
     zpath = tmp_path / "d.zip"
     with zipfile.ZipFile(zpath, "w") as zf:
@@ -151,6 +152,8 @@ def test_zip_source_and_collate(tmp_path):
                 zf.write(tmp_path / f"v{i}" / f, f"v{i}/{f}")
     ds = build_dataset(DataConfig(source=str(zpath), frames=6, size=16, val_fraction=0.0))
     assert len(ds) == 2
+    assert index_cache_path(str(zpath)).startswith(str(tmp_path / "home" / "index"))  # a zip is not writable
+    assert os.path.isfile(index_cache_path(str(zpath)))
     np.testing.assert_array_equal(ds[(1, 0)]["video"].permute(1, 2, 3, 0).numpy(), syn.video(1))
     ml = build_dataset(
         DataConfig(
@@ -171,3 +174,13 @@ def test_bad_source_errors(tmp_path):
         build_dataset(DataConfig(source=str(tmp_path / "nope")))
     with pytest.raises(ValueError, match="divisible"):
         build_dataset(tiny(sampler="multilevel", size=12))
+
+
+def test_single_video_file_source(tmp_path, monkeypatch):
+    monkeypatch.setenv("VIDGAN_HOME", str(tmp_path / "home"))
+    write_video(tmp_path / "one.mp4", SyntheticVideos("photo-pans", 1, 9, 32).video(0))
+    ds = build_dataset(
+        DataConfig(source=str(tmp_path / "one.mp4"), frames=4, stride=2, size=16, val_fraction=0.0)
+    )
+    assert len(ds) == 1 and ds.videos[0].relpath == "one.mp4"
+    assert ds[(0, 0)]["video"].shape == (3, 4, 16, 16)  # span (4 - 1) * 2 + 1 = 7 <= 9 frames
