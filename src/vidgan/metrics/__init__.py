@@ -1,1 +1,230 @@
-"""vidgan.metrics."""
+"""vidgan.metrics: exact-protocol video metrics, looked up by protocol-encoding names.
+
+Every metric returns :class:`MetricResult` (value + protocol). Names (metrics.md §11):
+
+    fvd, fvd_<N>_<F>f                  canonical TF-reference FVD (N videos per side, F frames)
+    fvd_styleganv_<N>_<F>f[_sub<S>]    StyleGAN-V protocol (PyTorch bilinear, biased Σ, random real offset)
+    fvd2048_16f, fvd2048_128f, fvd2048_128f_subsample8f   StyleGAN-V's own names (aliases of the above)
+    fvd_videogpt[_<N>_<F>f]            VideoGPT/TATS port (BN eps 1e-5, short side + centre crop)
+    fid, fid_<N>                       frame-level FID, TF Inception pool3 (N fake frames)
+    is_c3d_ucf101, is_c3d_ucf101_tganv2   video IS (C3D UCF101), StyleGAN-V / TGANv2 protocols
+    psnr_y_teco, ssim_y_teco, lpips_teco, tof_teco, tlp_teco, psnr_y_basicsr, ssim_y_basicsr, psnr_rgb,
+    vsr_teco (= the five TecoGAN metrics)  paired VSR metrics: --fake = outputs, --real = ground truth
+
+Distribution metrics take *video sources*: callables ``source(frames_needed: int | None) -> Iterable of
+uint8 (T, H, W, 3)`` (``None`` = whole videos), so callers read only the frames a protocol needs.
+Heavy modules are imported lazily: ``import vidgan.metrics`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from vidgan.metrics.result import MetricResult
+
+__all__ = ["MetricResult", "EvalOptions", "MetricSpec", "resolve", "list_metrics", "evaluate"]
+
+VideoSource = Callable[[int | None], Iterable[np.ndarray]]
+
+
+@dataclass
+class EvalOptions:
+    """Options shared by all metrics; a protocol name overrides ``num``/``frames``/``stride`` it encodes."""
+
+    num: int | None = None
+    frames: int | None = None
+    stride: int = 1
+    batch_size: int = 8
+    device: str = "cpu"
+    bf16: bool = False
+    seed: int = 0
+    progress: bool = False
+    weights: dict[str, str] = field(default_factory=dict)  # registry name -> explicit file
+    real_cache_key: Any = None  # JSON-able dataset description -> cached real statistics
+    extra: dict[str, Any] = field(default_factory=dict)  # metric-specific (e.g. lpips_weights)
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """A resolved metric; ``kind``: "distribution" (real vs fake sets) or "paired" (outputs vs truth)."""
+
+    name: str
+    kind: Literal["distribution", "paired"]
+    run: Callable[..., list[MetricResult]]
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def _progress(opts: EvalOptions):
+    if not opts.progress:
+        return None
+    from tqdm import tqdm
+
+    return lambda desc: tqdm(desc=desc, unit="clip", leave=False)
+
+
+def _run_fvd(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    from vidgan.metrics.fvd import fvd
+
+    variant = p["variant"]
+    frames = p.get("frames") or opts.frames or 16
+    stride = p.get("stride") or opts.stride
+    num = p.get("num", opts.num)
+    span = (frames - 1) * stride + 1
+    weights = opts.weights.get("i3d_k400_tfhub")
+    res = fvd(
+        real(None if variant == "styleganv" else span),
+        fake(span),
+        frames=frames,
+        stride=stride,
+        num=num,
+        variant=variant,
+        weights=weights,
+        batch_size=opts.batch_size,
+        device=opts.device,
+        bf16=opts.bf16,
+        seed=opts.seed,
+        real_cache_key=opts.real_cache_key,
+        progress_factory=_progress(opts),
+    )
+    return [res]
+
+
+def _run_fid(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    from vidgan.metrics.fid import fid_videos
+
+    return [
+        fid_videos(
+            real(opts.frames),
+            fake(opts.frames),
+            num_fake_frames=p.get("num_frames"),
+            num_videos=opts.num,
+            weights=opts.weights.get("inception_fid"),
+            batch_size=opts.batch_size * 4,
+            device=opts.device,
+            real_cache_key=opts.real_cache_key,
+            progress_factory=_progress(opts),
+        )
+    ]
+
+
+def _run_isv(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    try:
+        from vidgan.metrics.detectors.c3d import load_c3d_chainer
+        from vidgan.metrics.inception_score import isv
+    except ImportError as e:  # pragma: no cover - depends on the metrics-B modules being present
+        raise RuntimeError(f"video IS is not available in this build: {e}") from e
+    from vidgan.metrics.weights import path as weights_path
+
+    w = opts.weights.get("c3d_ucf101") or weights_path("c3d_ucf101")
+    m = opts.weights.get("c3d_ucf101_mean") or weights_path("c3d_ucf101_mean")
+    model = load_c3d_chainer(w, m).eval().to(opts.device)
+    num = opts.num or 2048
+    frames = 16
+
+    def batches():
+        import torch
+
+        buf = []
+        for v in fake(frames):
+            buf.append(np.asarray(v)[:frames])
+            if len(buf) == opts.batch_size:
+                yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3).to(opts.device)
+                buf = []
+        if buf:
+            yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3).to(opts.device)
+
+    return [isv(batches(), model, protocol=p["protocol"], num_videos=num)]
+
+
+def _run_vsr(real: str | Path, fake: str | Path, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    try:
+        from vidgan.metrics.vsr import evaluate_vsr
+    except ImportError as e:  # pragma: no cover
+        raise RuntimeError(f"VSR metrics are not available in this build: {e}") from e
+    return evaluate_vsr(
+        fake,
+        real,
+        metrics=p["metrics"],
+        lpips_weights=opts.extra.get("lpips_weights"),
+        progress=opts.progress,
+    )
+
+
+_VSR_NAMES = (
+    "psnr_y_teco",
+    "ssim_y_teco",
+    "lpips_teco",
+    "tof_teco",
+    "tlp_teco",
+    "psnr_y_basicsr",
+    "ssim_y_basicsr",
+    "psnr_rgb",
+)
+_STYLEGANV_ALIASES = {
+    "fvd2048_16f": "fvd_styleganv_2048_16f",
+    "fvd2048_128f": "fvd_styleganv_2048_128f",
+    "fvd2048_128f_subsample8f": "fvd_styleganv_2048_128f_sub8",
+}
+_FVD_RE = re.compile(r"^fvd(?:_(styleganv|videogpt))?(?:_(\d+)_(\d+)f(?:_sub(\d+))?)?$")
+_FID_RE = re.compile(r"^fid(?:_(\d+)(k)?)?$")
+
+
+def resolve(name: str) -> MetricSpec:
+    """Metric name -> :class:`MetricSpec`; unknown names raise ``KeyError`` listing the valid forms."""
+    key = _STYLEGANV_ALIASES.get(name, name)
+    m = _FVD_RE.match(key)
+    if m:
+        variant = {None: "tf", "styleganv": "styleganv", "videogpt": "videogpt"}[m.group(1)]
+        params: dict[str, Any] = {"variant": variant}
+        if m.group(2):
+            span, stride = int(m.group(3)), int(m.group(4) or 1)
+            if span % stride:
+                raise KeyError(f"{name}: {span} frames are not a multiple of the subsampling {stride}")
+            params.update(num=int(m.group(2)), frames=span // stride, stride=stride)
+        return MetricSpec(name, "distribution", _run_fvd, params)
+    m = _FID_RE.match(key)
+    if m:
+        n = int(m.group(1)) * (1000 if m.group(2) else 1) if m.group(1) else None
+        return MetricSpec(name, "distribution", _run_fid, {"num_frames": n})
+    if key in ("is_c3d_ucf101", "is_c3d_ucf101_tganv2"):
+        return MetricSpec(
+            name, "distribution", _run_isv, {"protocol": "tganv2" if "tganv2" in key else "styleganv"}
+        )
+    if key == "vsr_teco":
+        metrics = ["psnr_y_teco", "ssim_y_teco", "lpips_teco", "tof_teco", "tlp_teco"]
+        return MetricSpec(name, "paired", _run_vsr, {"metrics": metrics})
+    if key in _VSR_NAMES:
+        return MetricSpec(name, "paired", _run_vsr, {"metrics": [key]})
+    raise KeyError(f"unknown metric '{name}'; valid: {', '.join(list_metrics())} (N, F, S are integers)")
+
+
+def list_metrics() -> list[str]:
+    """Representative metric names (patterns use N videos, F frames, S subsampling)."""
+    return [
+        "fvd",
+        "fvd_N_Ff",
+        "fvd_styleganv_N_Ff",
+        "fvd_styleganv_N_Ff_subS",
+        *_STYLEGANV_ALIASES,
+        "fvd_videogpt",
+        "fvd_videogpt_N_Ff",
+        "fid",
+        "fid_N",
+        "fid50k",
+        "is_c3d_ucf101",
+        "is_c3d_ucf101_tganv2",
+        "vsr_teco",
+        *_VSR_NAMES,
+    ]
+
+
+def evaluate(name: str, real: Any, fake: Any, opts: EvalOptions | None = None) -> list[MetricResult]:
+    """Run metric ``name``: distribution metrics take video sources, paired metrics take folders."""
+    spec = resolve(name)
+    return spec.run(real, fake, opts or EvalOptions(), **spec.params)

@@ -99,6 +99,22 @@ REGISTRY: dict[str, WeightSpec] = {
         url="https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/"
         "pt_inception-2015-12-05-6726825d.pth",
     ),
+    "c3d_ucf101": WeightSpec(
+        name="c3d_ucf101",
+        filename="conv3d_deepnetA_ucf.npz",
+        description="C3D fine-tuned on UCF101 (Chainer conversion, TGANv2), video Inception Score",
+        licence="see pfnet-research/tgan2 (MIT) and the C3D release (Dartmouth VLG)",
+        how_to_get="`vidgan weights fetch c3d_ucf101` (rezoo/tgan2 GitHub release v1.0)",
+        url="https://github.com/rezoo/tgan2/releases/download/v1.0/conv3d_deepnetA_ucf.npz",
+    ),
+    "c3d_ucf101_mean": WeightSpec(
+        name="c3d_ucf101_mean",
+        filename="mean2.npz",
+        description="mean clip subtracted before C3D (TGANv2 mean2.npz)",
+        licence="see pfnet-research/tgan2",
+        how_to_get="`vidgan weights fetch c3d_ucf101_mean` (rezoo/tgan2 GitHub release v1.0)",
+        url="https://github.com/rezoo/tgan2/releases/download/v1.0/mean2.npz",
+    ),
 }
 
 
