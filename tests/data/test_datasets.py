@@ -13,7 +13,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from vidgan.data import DataConfig, SyntheticVideos, build_dataset, in_val_split
+from vidgan.data import DataConfig, SyntheticVideos, VideoSource, build_dataset, in_val_split
 from vidgan.data.index import CACHE_NAME, index_cache_path
 from vidgan.io import VideoReadError, write_video
 
@@ -184,3 +184,13 @@ def test_single_video_file_source(tmp_path, monkeypatch):
     )
     assert len(ds) == 1 and ds.videos[0].relpath == "one.mp4"
     assert ds[(0, 0)]["video"].shape == (3, 4, 16, 16)  # span (4 - 1) * 2 + 1 = 7 <= 9 frames
+
+
+def test_video_source_whole_videos(folder):
+    src = VideoSource("moving-digits:num_videos=3,video_frames=5", size=16)
+    assert len(src) == 3 and src.names[1] == "moving-digits[1]" and src[1].shape == (5, 16, 16, 3)
+    files = VideoSource(str(folder))
+    assert [os.path.basename(n) for n in files.names] == ["a.mp4", "bad.mp4", "c", "short", "b.gif"]
+    assert files[0].shape == (10, 24, 20, 3) and files[2].shape == (10, 24, 24, 3)
+    with pytest.raises(VideoReadError, match="bad.mp4"):
+        files[1]

@@ -4,7 +4,7 @@ Entry point: ``build_dataset(DataConfig(...), split, seed)``; examples are ``dat
 """
 
 from vidgan.data.config import DataConfig
-from vidgan.data.datasets import VideoDataset, build_dataset, in_val_split, required_length
+from vidgan.data.datasets import VideoDataset, VideoSource, build_dataset, in_val_split, required_length
 from vidgan.data.samplers import (
     contiguous_start,
     draw_phases,
@@ -21,6 +21,7 @@ __all__ = [
     "DataConfig",
     "SyntheticVideos",
     "VideoDataset",
+    "VideoSource",
     "build_dataset",
     "contiguous_start",
     "draw_phases",

@@ -42,7 +42,7 @@ from vidgan.data.synthetic import SyntheticVideos, is_synthetic
 from vidgan.data.transforms import apply_clip_transforms
 from vidgan.io import VideoReader, VideoReadError, split_zip_path
 
-__all__ = ["VideoDataset", "build_dataset", "in_val_split", "required_length"]
+__all__ = ["VideoDataset", "VideoSource", "build_dataset", "in_val_split", "required_length"]
 
 MAX_NUM_FRAMES = 1024  # StyleGAN-V max_num_frames: random_t samples inside a random 1024-frame window
 Split = Literal["train", "val", "all"]
@@ -222,3 +222,38 @@ def build_dataset(cfg: DataConfig, split: Split = "train", seed: int = 0) -> Vid
     sampler needs are skipped and counted.
     """
     return VideoDataset(cfg, split=split, seed=seed)
+
+
+class VideoSource:
+    """Whole videos from a path or an embedded dataset name, for evaluation and export.
+
+    ``source[i]`` is video ``i`` as uint8 ``(T, H, W, 3)`` (synthetic sets: ``size x size``; files: as
+    stored); ``source.names[i]`` names it. Paths are listed with :func:`vidgan.io.list_videos`;
+    unreadable files raise :class:`~vidgan.io.VideoReadError` when read.
+    """
+
+    def __init__(
+        self, source: str, *, size: int = 64, num_videos: int = 256, video_frames: int = 32, seed: int = 0
+    ) -> None:
+        self.source = source
+        self._synthetic: SyntheticVideos | None = None
+        if is_synthetic(source):
+            self._synthetic = SyntheticVideos.from_source(
+                source, num_videos=num_videos, video_frames=video_frames, size=size, seed=seed
+            )
+            self.names = [f"{self._synthetic.name}[{i}]" for i in range(len(self._synthetic))]
+        else:
+            from vidgan.io import list_videos
+
+            self._paths = list_videos(source)
+            self.names = list(self._paths)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, i: int) -> np.ndarray:
+        if not 0 <= i < len(self):
+            raise IndexError(f"{self.source}: video {i} out of range [0, {len(self)})")
+        if self._synthetic is not None:
+            return self._synthetic.video(i)
+        return VideoReader(self._paths[i]).read()
