@@ -163,6 +163,7 @@ def test_zip_layout_and_list_videos(tmp_path):
     np.testing.assert_array_equal(read_video(f"{zpath}/vid10"), a)
     r = VideoReader(f"{zpath}/vid2")
     np.testing.assert_array_equal(r.read(1, 2, 2), b[[1, 3]])
+    np.testing.assert_array_equal(np.stack(list(r.iter_frames())), b)
     # a folder root finds container files, frame folders and zip members, naturally sorted
     write_video(tmp_path / "clip.mp4", a)
     write_video(tmp_path / "sub" / "frames", a)

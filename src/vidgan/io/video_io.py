@@ -292,7 +292,7 @@ class VideoReader:
             return np.zeros((0, h, w, 3), np.uint8)
         if self._kind in ("folder", "zip"):
             return (
-                np.stack([self.read(i, 1)[0] for i in idx]) if self._kind == "folder" else self._read_zip(idx)
+                self._read_zip(idx) if self._kind == "zip" else np.stack([self._load_image(i) for i in idx])
             )
         want = set(idx)
         frames = dict(self._decode_range(min(want), max(want), want))
@@ -304,7 +304,11 @@ class VideoReader:
 
     def iter_frames(self) -> Iterator[np.ndarray]:
         """Stream every frame as uint8 ``(H, W, 3)`` in constant memory."""
-        if self._kind in ("folder", "zip"):
+        if self._kind == "zip":
+            with zipfile.ZipFile(self._zip_path) as zf:  # one open archive for the whole stream
+                for i in range(self._num):
+                    yield self._load_image(i, zf)
+        elif self._kind == "folder":
             for i in range(self._num):
                 yield self._load_image(i)
         else:
