@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-USER_ERRORS = ("ConfigError", "VideoReadError", "CheckpointError", "FamilyNotFound", "WeightsError",
-               "FileNotFoundError", "ValueError", "RuntimeError", "PermissionError", "IsADirectoryError",
-               "NotADirectoryError", "FloatingPointError")
+USER_ERRORS = (
+    "ConfigError",
+    "VideoReadError",
+    "CheckpointError",
+    "FamilyNotFound",
+    "WeightsError",
+    "FileNotFoundError",
+    "ValueError",
+    "RuntimeError",
+    "PermissionError",
+    "IsADirectoryError",
+    "NotADirectoryError",
+    "FloatingPointError",
+)
 
 
 def format_error(e: BaseException) -> str:

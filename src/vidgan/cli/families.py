@@ -8,9 +8,13 @@ from vidgan.cli._common import new_parser
 
 
 def add_parser(sub) -> None:
-    p = new_parser(sub, "families", help="list families and presets",
-                   description="List the model families vidgan can train and the presets of each.",
-                   example="vidgan families")
+    p = new_parser(
+        sub,
+        "families",
+        help="list families and presets",
+        description="List the model families vidgan can train and the presets of each.",
+        example="vidgan families",
+    )
     p.add_argument("--debug", action="store_true")
     p.set_defaults(func=run)
 

@@ -9,7 +9,9 @@ from vidgan.cli._common import add_common, new_parser
 
 def add_parser(sub) -> None:
     p = new_parser(
-        sub, "generate", help="sample videos from a checkpoint",
+        sub,
+        "generate",
+        help="sample videos from a checkpoint",
         description="Sample videos from a trained unconditional generator. PATH is a checkpoint file or a run "
         "directory (its latest checkpoint). Writes one file per video plus grid.mp4 / grid.gif.",
         example="vidgan generate --checkpoint runs/digits --out samples --num-videos 16 --frames 16 --seed 0",
@@ -33,8 +35,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.num_videos <= 0:
         raise ValueError("--num-videos must be positive")
-    paths = generate_to_folder(args.checkpoint, args.out, num_videos=args.num_videos, frames=args.frames,
-                               seed=args.seed, batch_size=args.batch_size, fmt=args.format, fps=args.fps,
-                               device=pick_device(args.device), use_ema=not args.no_ema)
+    paths = generate_to_folder(
+        args.checkpoint,
+        args.out,
+        num_videos=args.num_videos,
+        frames=args.frames,
+        seed=args.seed,
+        batch_size=args.batch_size,
+        fmt=args.format,
+        fps=args.fps,
+        device=pick_device(args.device),
+        use_ema=not args.no_ema,
+    )
     print(f"wrote {len(paths)} videos to {args.out}")
     return 0

@@ -10,7 +10,9 @@ from vidgan.cli._common import new_parser
 
 def add_parser(sub) -> None:
     p = new_parser(
-        sub, "summary", help="parameter counts per role",
+        sub,
+        "summary",
+        help="parameter counts per role",
         description="Build a model (on the meta device: no memory used) and print the trainable parameters of "
         "each role (generator, discriminator, ...; several discriminators are summed).",
         example="vidgan summary tganv2:ucf101_192 --json",

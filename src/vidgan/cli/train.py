@@ -11,7 +11,9 @@ from vidgan.cli._common import add_common, new_parser
 
 def add_parser(sub) -> None:
     p = new_parser(
-        sub, "train", help="train or resume a model",
+        sub,
+        "train",
+        help="train or resume a model",
         description="Train a model. CONFIG is FAMILY:PRESET (see `vidgan families`) or a YAML file; any number "
         "of dotted key=value overrides follow. Re-running the same command resumes from the latest "
         "checkpoint in --run-dir and continues exactly as an uninterrupted run. Launch on several "
@@ -20,10 +22,17 @@ def add_parser(sub) -> None:
     )
     p.add_argument("config", metavar="CONFIG", help="FAMILY:PRESET or path/to/config.yaml")
     p.add_argument("overrides", nargs="*", metavar="key=value", help="dotted overrides, e.g. data.size=64")
-    p.add_argument("--run-dir", default=None,
-                   help="output folder (checkpoints, logs, samples); default runs/<family>_<preset>_<hash>")
-    p.add_argument("--max-clips", type=int, default=None,
-                   help="stop once this many clips have been seen in total (default: train.total_clips)")
+    p.add_argument(
+        "--run-dir",
+        default=None,
+        help="output folder (checkpoints, logs, samples); default runs/<family>_<preset>_<hash>",
+    )
+    p.add_argument(
+        "--max-clips",
+        type=int,
+        default=None,
+        help="stop once this many clips have been seen in total (default: train.total_clips)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common(p)
@@ -54,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(cfg)
     device = pick_device(args.device)
     dataset = build_dataset(cfg.data, "train", seed=cfg.seed)
-    result = train(cfg, run_dir, dataset, device=device, max_clips=args.max_clips, progress=not args.no_progress)
+    result = train(
+        cfg, run_dir, dataset, device=device, max_clips=args.max_clips, progress=not args.no_progress
+    )
     if dist.is_main():
         samples = sorted((run_dir / "samples").glob("*.mp4"))
         print(f"done: {result.clips_seen} clips, {result.step} steps in {run_dir}")

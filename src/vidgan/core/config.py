@@ -117,7 +117,9 @@ def _coerce(value: Any, tp: Any, where: str, overrides: Mapping[str, type]) -> A
     return value
 
 
-def from_dict(cls: type[T], data: Mapping[str, Any], *, _where: str = "", _overrides: Mapping[str, type] | None = None) -> T:
+def from_dict(
+    cls: type[T], data: Mapping[str, Any], *, _where: str = "", _overrides: Mapping[str, type] | None = None
+) -> T:
     """Build dataclass ``cls`` from ``data`` strictly.
 
     ``_overrides`` maps a dotted field path (e.g. ``"family"``) to the concrete dataclass to use there

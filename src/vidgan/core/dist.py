@@ -11,8 +11,20 @@ from collections.abc import Iterable
 import torch
 import torch.distributed as dist
 
-__all__ = ["init", "is_dist", "rank", "world_size", "local_rank", "is_main", "print0", "all_reduce_grads",
-           "barrier", "shutdown", "broadcast_params"]
+__all__ = [
+    "init",
+    "is_dist",
+    "rank",
+    "world_size",
+    "local_rank",
+    "is_main",
+    "print0",
+    "all_reduce_grads",
+    "barrier",
+    "shutdown",
+    "broadcast_params",
+    "broadcast_buffers",
+]
 
 
 def init(device: torch.device) -> None:
@@ -77,6 +89,15 @@ def broadcast_params(module: torch.nn.Module) -> None:
         return
     for t in list(module.parameters()) + list(module.buffers()):
         dist.broadcast(t.data, src=0)
+
+
+def broadcast_buffers(module: torch.nn.Module) -> None:
+    """Rank 0's buffers (e.g. BN running statistics) to every rank: DDP's ``broadcast_buffers`` semantics,
+    used where SyncBatchNorm is unavailable (it is CUDA-only)."""
+    if not is_dist():
+        return
+    for b in module.buffers():
+        dist.broadcast(b.data, src=0)
 
 
 def shutdown() -> None:

@@ -20,8 +20,16 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["CheckpointError", "save_atomic", "list_checkpoints", "latest_checkpoint", "load", "resolve",
-           "pack_rng", "unpack_rng"]
+__all__ = [
+    "CheckpointError",
+    "save_atomic",
+    "list_checkpoints",
+    "latest_checkpoint",
+    "load",
+    "resolve",
+    "pack_rng",
+    "unpack_rng",
+]
 
 _NAME = re.compile(r"^ckpt-(\d{12})\.pt$")
 
@@ -71,7 +79,9 @@ def resolve(path: str | Path) -> Path:
     if p.is_dir():
         latest = latest_checkpoint(p)
         if latest is None:
-            raise CheckpointError(f"{p}: no checkpoints under {p / 'checkpoints'} (train first, or pass a .pt file)")
+            raise CheckpointError(
+                f"{p}: no checkpoints under {p / 'checkpoints'} (train first, or pass a .pt file)"
+            )
         return latest
     if not p.is_file():
         raise CheckpointError(f"checkpoint not found: {p}")
@@ -94,8 +104,13 @@ def pack_rng(state: dict) -> dict:
     out = dict(state)
     if "numpy" in out:
         kind, keys, pos, has_gauss, cached = out["numpy"]
-        out["numpy"] = [kind, torch.from_numpy(np.asarray(keys, dtype=np.int64)), int(pos), int(has_gauss),
-                        float(cached)]
+        out["numpy"] = [
+            kind,
+            torch.from_numpy(np.asarray(keys, dtype=np.int64)),
+            int(pos),
+            int(has_gauss),
+            float(cached),
+        ]
     return out
 
 

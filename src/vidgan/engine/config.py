@@ -62,7 +62,9 @@ def _family_and_preset(spec: str) -> tuple[str, str | None, dict]:
         fam = data.get("family")
         name = fam.get("name") if isinstance(fam, dict) else fam
         if not isinstance(name, str) or not name:
-            raise ConfigError(f"{spec}: set 'family: <name>' (or family.name); families: {', '.join(list_families())}")
+            raise ConfigError(
+                f"{spec}: set 'family: <name>' (or family.name); families: {', '.join(list_families())}"
+            )
         data = dict(data)
         if isinstance(fam, str):
             data.pop("family")

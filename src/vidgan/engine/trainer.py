@@ -51,6 +51,7 @@ class TrainResult:
     clips_seen: int
     last_logs: dict[str, float]
     checkpoint: Path | None
+    modules: dict[str, nn.Module]
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -95,8 +96,15 @@ def _crossed(before: int, after: int, every: int) -> bool:
 
 
 class _Trainer:
-    def __init__(self, cfg: RunConfig, run_dir: Path, dataset: Dataset, device: torch.device,
-                 eval_hook: EvalHook | None, progress: bool):
+    def __init__(
+        self,
+        cfg: RunConfig,
+        run_dir: Path,
+        dataset: Dataset,
+        device: torch.device,
+        eval_hook: EvalHook | None,
+        progress: bool,
+    ):
         self.cfg, self.run_dir, self.dataset, self.device = cfg, run_dir, dataset, device
         self.eval_hook, self.progress = eval_hook, progress
         self.rank, self.world = dist.rank(), dist.world_size()
@@ -107,12 +115,16 @@ class _Trainer:
         if self.parts.objective is None:
             raise ValueError(f"family '{cfg.family.name}' built no objective: nothing to train")
         if device.type == "cuda" and self.world > 1:
-            self.parts.modules = {k: nn.SyncBatchNorm.convert_sync_batchnorm(m) for k, m in self.parts.modules.items()}
+            self.parts.modules = {
+                k: nn.SyncBatchNorm.convert_sync_batchnorm(m) for k, m in self.parts.modules.items()
+            }
         for m in self.parts.modules.values():
             m.to(device).train()
             dist.broadcast_params(m)
         # Optimizer state lives on the parameters' device; rebuild param references after .to().
-        self.trainable = {id(p) for m in self.parts.modules.values() for p in m.parameters() if p.requires_grad}
+        self.trainable = {
+            id(p) for m in self.parts.modules.values() for p in m.parameters() if p.requires_grad
+        }
         for opt in self.parts.optimizers.values():
             for group in opt.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -157,7 +169,8 @@ class _Trainer:
             if saved.get(section) != mine.get(section):
                 raise ckpt_io.CheckpointError(
                     f"{path}: the run directory was made with a different {section} config; resume with the "
-                    f"same config (see {self.run_dir / 'config.yaml'}) or use a new --run-dir")
+                    f"same config (see {self.run_dir / 'config.yaml'}) or use a new --run-dir"
+                )
         for k, m in self.parts.modules.items():
             m.load_state_dict(state["modules"][k])
         if self.ema is not None and state.get("ema") is not None:
@@ -187,8 +200,9 @@ class _Trainer:
         cfg = self.cfg.train
         step_seed = derive_seed(self.cfg.seed, self.rank, self.step)
         torch.manual_seed(step_seed)
-        ctx = StepContext(step=self.step, clips_seen=self.clips_seen,
-                          generator=make_generator(step_seed, self.device))
+        ctx = StepContext(
+            step=self.step, clips_seen=self.clips_seen, generator=make_generator(step_seed, self.device)
+        )
         self._set_lr()
         modules = self.parts.modules
         for phase in self.parts.objective.phases:
@@ -203,7 +217,8 @@ class _Trainer:
             if not torch.isfinite(loss):
                 raise FloatingPointError(
                     f"phase {phase.name}: non-finite loss at step {self.step} "
-                    f"({ {k: float(v) for k, v in terms.items()} }); lower the LR or disable AMP")
+                    f"({ {k: float(v) for k, v in terms.items()} }); lower the LR or disable AMP"
+                )
             opt = self.parts.optimizers[phase.optimizer]
             opt.zero_grad(set_to_none=True)
             if self.scaler is not None:
@@ -228,6 +243,9 @@ class _Trainer:
         self._freeze_except(None)
         for k, v in ctx.logs.items():
             self._acc(k, float(v))
+        if self.world > 1 and self.device.type != "cuda":
+            for m in modules.values():
+                dist.broadcast_buffers(m)
         clips = cfg.batch_size * self.world
         if self.ema is not None:
             update_ema(self.ema, modules[self.ema_role], clips, cfg.ema_half_life_clips)
@@ -259,8 +277,9 @@ class _Trainer:
             g = self.ema if self.ema is not None else parts.modules["generator"]
             was_training = g.training
             g.eval()
-            video = parts.sample(g, cfg.sample_num, frames, make_generator(derive_seed(self.cfg.seed, "samples"),
-                                                                            self.device))
+            video = parts.sample(
+                g, cfg.sample_num, frames, make_generator(derive_seed(self.cfg.seed, "samples"), self.device)
+            )
             g.train(was_training)
         elif parts.preview is not None and preview_batch is not None:
             modules = dict(parts.modules)
@@ -282,9 +301,17 @@ class _Trainer:
         return out.with_suffix(".mp4")
 
 
-def train(cfg: RunConfig, run_dir: str | Path, dataset: Dataset, *, device: torch.device | None = None,
-          max_clips: int | None = None, eval_hook: EvalHook | None = None, progress: bool = True,
-          eval_every_clips: int = 0) -> TrainResult:
+def train(
+    cfg: RunConfig,
+    run_dir: str | Path,
+    dataset: Dataset,
+    *,
+    device: torch.device | None = None,
+    max_clips: int | None = None,
+    eval_hook: EvalHook | None = None,
+    progress: bool = True,
+    eval_every_clips: int = 0,
+) -> TrainResult:
     """Train (or resume) the run in ``run_dir`` until ``max_clips`` (default ``cfg.train.total_clips``)."""
     device = device or pick_device("auto")
     run_dir = Path(run_dir)
@@ -300,24 +327,37 @@ def train(cfg: RunConfig, run_dir: str | Path, dataset: Dataset, *, device: torc
     stop = int(max_clips if max_clips is not None else cfg.train.total_clips)
     tcfg = cfg.train
 
-    sampler = ResumableBatchSampler(len(dataset), tcfg.batch_size, cfg.seed, start=t.clips_seen, rank=t.rank,
-                                    world=t.world)
-    loader = DataLoader(dataset, batch_sampler=sampler, num_workers=cfg.data.num_workers,
-                        pin_memory=device.type == "cuda", persistent_workers=cfg.data.num_workers > 0)
+    sampler = ResumableBatchSampler(
+        len(dataset), tcfg.batch_size, cfg.seed, start=t.clips_seen, rank=t.rank, world=t.world
+    )
+    loader = DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=cfg.data.num_workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=cfg.data.num_workers > 0,
+    )
     n_prev = min(tcfg.sample_num, len(dataset))
     preview_batch = None
     if t.parts.preview is not None:
         from torch.utils.data import default_collate
 
-        preview_batch = to_device(default_collate(
-            [dataset[(i, derive_seed(cfg.seed, "preview", i))] for i in range(n_prev)]), device)
+        preview_batch = to_device(
+            default_collate([dataset[(i, derive_seed(cfg.seed, "preview", i))] for i in range(n_prev)]),
+            device,
+        )
 
     bar = None
     if progress and dist.is_main():
         from tqdm import tqdm
 
-        bar = tqdm(total=stop, initial=min(t.clips_seen, stop), unit="clip", dynamic_ncols=True,
-                   desc=f"{cfg.family.name}:{cfg.preset or 'custom'}")
+        bar = tqdm(
+            total=stop,
+            initial=min(t.clips_seen, stop),
+            unit="clip",
+            dynamic_ncols=True,
+            desc=f"{cfg.family.name}:{cfg.preset or 'custom'}",
+        )
     last_ckpt = None
     it = iter(loader)
     start_clips, t0 = t.clips_seen, time.time()
@@ -355,4 +395,4 @@ def train(cfg: RunConfig, run_dir: str | Path, dataset: Dataset, *, device: torc
             t.logger.close()
     if not math.isfinite(sum(t.last_logs.values()) if t.last_logs else 0.0):
         dist.print0("warning: non-finite values in the last logs")
-    return TrainResult(run_dir, t.step, t.clips_seen, t.last_logs, last_ckpt)
+    return TrainResult(run_dir, t.step, t.clips_seen, t.last_logs, last_ckpt, t.parts.modules)

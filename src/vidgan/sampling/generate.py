@@ -21,8 +21,9 @@ from vidgan.families.api import Parts
 __all__ = ["load_for_inference", "sample_batches", "generate_to_folder"]
 
 
-def load_for_inference(path: str | Path, device: torch.device, use_ema: bool = True
-                       ) -> tuple[RunConfig, Parts, dict[str, nn.Module]]:
+def load_for_inference(
+    path: str | Path, device: torch.device, use_ema: bool = True
+) -> tuple[RunConfig, Parts, dict[str, nn.Module]]:
     """Rebuild the family from a checkpoint's config and load its weights (EMA replaces its role)."""
     ckpt = ckpt_io.load(path, map_location="cpu")
     cfg = run_config_from_dict(ckpt["config"])
@@ -42,13 +43,22 @@ def load_for_inference(path: str | Path, device: torch.device, use_ema: bool = T
 
 
 @torch.no_grad()
-def sample_batches(parts: Parts, generator: nn.Module, num: int, frames: int, seed: int, batch_size: int,
-                   device: torch.device) -> Iterator[torch.Tensor]:
+def sample_batches(
+    parts: Parts,
+    generator: nn.Module,
+    num: int,
+    frames: int,
+    seed: int,
+    batch_size: int,
+    device: torch.device,
+) -> Iterator[torch.Tensor]:
     """Yield uint8 ``(B, C, T, H, W)`` batches; batch ``i`` is seeded from (seed, i), so results don't
     depend on how many batches were drawn before."""
     if parts.sample is None:
-        raise ValueError("this family is conditional (no unconditional sampler): use `vidgan upscale` or "
-                         "`vidgan translate`")
+        raise ValueError(
+            "this family is conditional (no unconditional sampler): use `vidgan upscale` or "
+            "`vidgan translate`"
+        )
     done = 0
     for i in range(0, num, batch_size):
         n = min(batch_size, num - i)
@@ -58,9 +68,20 @@ def sample_batches(parts: Parts, generator: nn.Module, num: int, frames: int, se
         done += n
 
 
-def generate_to_folder(checkpoint: str | Path, out: str | Path, *, num_videos: int, frames: int = 0, seed: int = 0,
-                       batch_size: int = 8, fmt: str = "mp4", fps: float = 8.0, device: torch.device | None = None,
-                       use_ema: bool = True, progress: bool = True) -> list[Path]:
+def generate_to_folder(
+    checkpoint: str | Path,
+    out: str | Path,
+    *,
+    num_videos: int,
+    frames: int = 0,
+    seed: int = 0,
+    batch_size: int = 8,
+    fmt: str = "mp4",
+    fps: float = 8.0,
+    device: torch.device | None = None,
+    use_ema: bool = True,
+    progress: bool = True,
+) -> list[Path]:
     """Write ``num_videos`` samples (``video_00000.<fmt>`` or frame folders) and ``grid.mp4``/``grid.gif``."""
     from tqdm import tqdm
 
@@ -76,7 +97,9 @@ def generate_to_folder(checkpoint: str | Path, out: str | Path, *, num_videos: i
     grid: list = []
     try:
         bar = tqdm(total=num_videos, unit="video", disable=not progress)
-        for batch in sample_batches(parts, modules["generator"], num_videos, frames, seed, batch_size, device):
+        for batch in sample_batches(
+            parts, modules["generator"], num_videos, frames, seed, batch_size, device
+        ):
             for video in batch_to_videos(batch):
                 name = f"video_{len(paths):05d}"
                 target = tmp / (name if fmt == "frames" else f"{name}.{fmt}")
