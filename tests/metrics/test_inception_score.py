@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from vidgan.metrics.detectors.c3d import C3DUCF101
-from vidgan.metrics.inception_score import inception_score, isv
+from vidgan.metrics.inception_score import c3d_features, inception_score, isv
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +84,8 @@ def test_isv_protocols():
     assert r2.metric == "is_c3d_ucf101_tganv2" and r2.protocol["n_runs"] == 3 and r2.protocol["splits"] == 1
     assert r2.protocol["std_over"] == "runs" and len(r2.protocol["run_means"]) == 3
     assert r2.value == pytest.approx(np.mean(r2.protocol["run_means"]))
+    fc7 = c3d_features(_videos(1, b=3), clf, num_videos=3, layer="fc7")
+    assert fc7.shape == (3, 6) and fc7.dtype == np.float64 and (fc7 >= 0).all()
     with pytest.raises(ValueError, match="ended after"):
         isv(_videos(1, b=2), clf, num_videos=4, splits=2)
     with pytest.raises(ValueError, match="16 frames"):

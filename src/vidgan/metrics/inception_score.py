@@ -23,7 +23,7 @@ from scipy.special import xlogy
 
 from vidgan.metrics.result import MetricResult
 
-__all__ = ["inception_score", "c3d_probabilities", "isv"]
+__all__ = ["inception_score", "c3d_features", "c3d_probabilities", "isv"]
 
 
 def inception_score(
@@ -53,15 +53,19 @@ def inception_score(
 
 
 @torch.no_grad()
-def c3d_probabilities(
+def c3d_features(
     videos: Iterable[np.ndarray | torch.Tensor],
     classifier: torch.nn.Module,
     num_videos: int,
+    layer: Literal["fc7", "fc8", "prob"] = "prob",
     n_frames: int = 16,
 ) -> np.ndarray:
-    """Softmax posteriors ``(num_videos, K)`` float64 of the first ``num_videos`` videos.
+    """C3D outputs ``(num_videos, D)`` float64 of the first ``num_videos`` videos.
 
-    ``videos`` yields uint8 batches ``(B, 3, T, H, W)`` with T >= 16; the first 16 frames are used.
+    ``videos`` yields uint8 batches ``(B, 3, T, H, W)`` with T >= 16; the first 16 frames are used, scaled
+    x/127.5 - 1. ``layer="fc7"`` gives the 4096-d feature of TGANv2's C3D "FID" (``fid_c3d_fc7_tganv2``:
+    ``np.cov`` ddof 1 + Fréchet distance, see ``vidgan.metrics.frechet``); ``"prob"`` the IS posterior.
+    Videos left in the last batch beyond ``num_videos`` are dropped.
     """
     dev = next(classifier.parameters()).device
     out: list[np.ndarray] = []
@@ -74,13 +78,23 @@ def c3d_probabilities(
             raise ValueError(f"C3D needs {n_frames} frames per video, got T={x.shape[2]}")
         x = x[:, :, :n_frames][: num_videos - seen].to(dev)
         xf = x.float() / 127.5 - 1.0
-        out.append(classifier(xf, "prob").double().cpu().numpy())
+        out.append(classifier(xf, layer).double().cpu().numpy())
         seen += len(x)
         if seen >= num_videos:
             break
     if seen < num_videos:
         raise ValueError(f"the video iterator ended after {seen} videos; {num_videos} are needed")
     return np.concatenate(out)
+
+
+def c3d_probabilities(
+    videos: Iterable[np.ndarray | torch.Tensor],
+    classifier: torch.nn.Module,
+    num_videos: int,
+    n_frames: int = 16,
+) -> np.ndarray:
+    """Softmax posteriors ``(num_videos, K)`` float64: :func:`c3d_features` with ``layer="prob"``."""
+    return c3d_features(videos, classifier, num_videos, "prob", n_frames)
 
 
 def isv(
