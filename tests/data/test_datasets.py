@@ -46,11 +46,7 @@ def test_synthetic_samplers_shapes_dtypes():
     ex = build_dataset(tiny())[(1, 5)]
     assert list(ex) == ["video"] and ex["video"].dtype == torch.uint8 and ex["video"].shape == (3, 4, 16, 16)
     ex = build_dataset(tiny(sampler="multilevel", subsample_frame=(2, 2)))[(1, 5)]
-    assert (
-        ex["video"].shape == (3, 4, 16, 16)
-        and ex["phases"].dtype == torch.int64
-        and ex["phases"].shape == (2,)
-    )
+    assert ex["video"].shape == (3, 4, 16, 16) and ex["phases"].dtype == torch.int64 and ex["phases"].shape == (2,)
     assert [tuple(x.shape) for x in ex["levels"]] == [(3, 4, 4, 4), (3, 2, 8, 8), (3, 1, 16, 16)]
     full = (ex["video"].double() - 128) / 128
     torch.testing.assert_close(
@@ -104,9 +100,7 @@ def test_synthetic_split_is_deterministic_and_disjoint():
 
 def test_folder_dataset_skips_and_caches(folder):
     cfg = DataConfig(source=str(folder), frames=5, size=16, val_fraction=0.0, crop="random")
-    with pytest.warns(
-        UserWarning, match=r"using 3 videos; skipped 1 unreadable .*bad\.mp4.* 1 shorter than 5"
-    ):
+    with pytest.warns(UserWarning, match=r"using 3 videos; skipped 1 unreadable .*bad\.mp4.* 1 shorter than 5"):
         ds = build_dataset(cfg)
     assert [v.relpath for v in ds.videos] == ["a.mp4", "c", "sub/b.gif"]
     assert ds.skipped_short == 1 and ds.bad[0][0] == "bad.mp4"
@@ -179,9 +173,7 @@ def test_bad_source_errors(tmp_path):
 def test_single_video_file_source(tmp_path, monkeypatch):
     monkeypatch.setenv("VIDGAN_HOME", str(tmp_path / "home"))
     write_video(tmp_path / "one.mp4", SyntheticVideos("photo-pans", 1, 9, 32).video(0))
-    ds = build_dataset(
-        DataConfig(source=str(tmp_path / "one.mp4"), frames=4, stride=2, size=16, val_fraction=0.0)
-    )
+    ds = build_dataset(DataConfig(source=str(tmp_path / "one.mp4"), frames=4, stride=2, size=16, val_fraction=0.0))
     assert len(ds) == 1 and ds.videos[0].relpath == "one.mp4"
     assert ds[(0, 0)]["video"].shape == (3, 4, 16, 16)  # span (4 - 1) * 2 + 1 = 7 <= 9 frames
 

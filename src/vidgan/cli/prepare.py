@@ -51,12 +51,8 @@ def add_parser(sub) -> None:
         default="center",
         help="square centre crop after resizing (default)",
     )
-    p.add_argument(
-        "--format", choices=["frames", "zip"], default="frames", help="output layout (default frames)"
-    )
-    p.add_argument(
-        "--image-format", choices=["png", "jpg"], default="png", help="frame file type (default png)"
-    )
+    p.add_argument("--format", choices=["frames", "zip"], default="frames", help="output layout (default frames)")
+    p.add_argument("--image-format", choices=["png", "jpg"], default="png", help="frame file type (default png)")
     p.add_argument("--quality", type=int, default=95, help="JPEG quality (StyleGAN-V parity: 75)")
     p.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -64,8 +64,7 @@ def in_val_split(relpath: str, val_fraction: float) -> bool:
 def _check_cfg(cfg: DataConfig) -> None:
     if cfg.frames < 1 or cfg.size < 1 or cfg.stride < 1:
         raise ValueError(
-            f"data.frames, data.size and data.stride must be >= 1 "
-            f"(got {cfg.frames}, {cfg.size}, {cfg.stride})"
+            f"data.frames, data.size and data.stride must be >= 1 (got {cfg.frames}, {cfg.size}, {cfg.stride})"
         )
     if cfg.sampler == "multilevel":
         k = math.prod(cfg.subsample_frame)

@@ -38,9 +38,7 @@ def contiguous_start(rng: np.random.Generator, num_frames: int, frames: int, str
     """Uniform start of a ``frames``-long clip at ``stride`` inside a ``num_frames`` video."""
     span = (frames - 1) * stride + 1
     if span > num_frames:
-        raise ValueError(
-            f"a clip of {frames} frames at stride {stride} needs {span} frames, video has {num_frames}"
-        )
+        raise ValueError(f"a clip of {frames} frames at stride {stride} needs {span} frames, video has {num_frames}")
     return int(rng.integers(0, num_frames - span + 1))
 
 
@@ -108,9 +106,7 @@ def ucf101_draw(
     return start, x0, flip
 
 
-def ucf101_crop(
-    video_u8: np.ndarray, start: int, x0: int, flip: bool, frames: int = 16, crop: int = 192
-) -> Tensor:
+def ucf101_crop(video_u8: np.ndarray, start: int, x0: int, flip: bool, frames: int = 16, crop: int = 192) -> Tensor:
     """Official TGANv2 UCF101 clip: uint8 ``(N, C, H, W)`` (HDF5 layout) -> uint8 ``(C, T, crop, crop)``.
 
     Rows from y0 = 0 (the prepared frames are 192 rows tall), columns from ``x0``, optional mirror.
@@ -122,9 +118,7 @@ def ucf101_crop(
 
 
 # ------------------------------------------------------------------------------------ StyleGAN-V
-def random_times_min_length(
-    num_frames: int, max_dist: int, total_dists: Sequence[int] = STYLEGANV_TOTAL_DISTS
-) -> int:
+def random_times_min_length(num_frames: int, max_dist: int, total_dists: Sequence[int] = STYLEGANV_TOTAL_DISTS) -> int:
     """Shortest video length for which :func:`random_times` can draw ``num_frames`` frames."""
     if num_frames == 1:
         return 1

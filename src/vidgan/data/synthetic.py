@@ -87,9 +87,7 @@ def _photo(name: str, min_side: int) -> np.ndarray:
     img = np.ascontiguousarray(img[:, :, :3]).astype(np.uint8)
     h, w = img.shape[:2]
     s = min_side / min(h, w)
-    return cv2.resize(
-        img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_AREA
-    )
+    return cv2.resize(img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
 @dataclass(frozen=True)
@@ -154,8 +152,7 @@ class SyntheticVideos:
         kinds = rng.integers(0, 2, size=n)  # 0 circle, 1 square
         hue = rng.uniform(0, 180, size=n)
         colors = [
-            tuple(int(c) for c in cv2.cvtColor(np.uint8([[[h, 220, 255]]]), cv2.COLOR_HSV2RGB)[0, 0])
-            for h in hue
+            tuple(int(c) for c in cv2.cvtColor(np.uint8([[[h, 220, 255]]]), cv2.COLOR_HSV2RGB)[0, 0]) for h in hue
         ]
         span = np.stack([s - 2 * radius, s - 2 * radius], 1)
         p0 = rng.uniform(0, 1, size=(n, 2)) * span

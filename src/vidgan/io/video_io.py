@@ -101,9 +101,7 @@ class VideoReader:
             names = [n for n in os.listdir(self.path) if n.lower().endswith(IMAGE_EXTS)]
             names = [n for n in names if os.path.isfile(os.path.join(self.path, n))]
             if not names:
-                raise VideoReadError(
-                    f"{self.path}: zero frames (folder holds no {'/'.join(IMAGE_EXTS)} files)"
-                )
+                raise VideoReadError(f"{self.path}: zero frames (folder holds no {'/'.join(IMAGE_EXTS)} files)")
             self._members = sorted(names, key=natural_key)
             self._fps = DEFAULT_FOLDER_FPS
             self._probe_image(0)
@@ -130,9 +128,7 @@ class VideoReader:
             raise VideoReadError(f"{self.path}: corrupt zip archive {zpath} ({e})") from e
         prefix = self._zip_inner + "/" if self._zip_inner else ""
         members = [
-            n
-            for n in names
-            if n.startswith(prefix) and "/" not in n[len(prefix) :] and n.lower().endswith(IMAGE_EXTS)
+            n for n in names if n.startswith(prefix) and "/" not in n[len(prefix) :] and n.lower().endswith(IMAGE_EXTS)
         ]
         if not members:
             raise VideoReadError(f"{self.path}: zero frames (no images directly under '{inner}' in {zpath})")
@@ -268,9 +264,7 @@ class VideoReader:
             num = max(0, -(-(self._num - start) // stride))
         idx = [start + k * stride for k in range(num)]
         if idx and idx[-1] >= self._num:
-            raise IndexError(
-                f"{self.path}: frames {start}..{idx[-1]} (stride {stride}) exceed its {self._num} frames"
-            )
+            raise IndexError(f"{self.path}: frames {start}..{idx[-1]} (stride {stride}) exceed its {self._num} frames")
         h, w = self._size
         if not idx:
             return np.zeros((0, h, w, 3), np.uint8)
@@ -291,9 +285,7 @@ class VideoReader:
         if not idx:
             return np.zeros((0, h, w, 3), np.uint8)
         if self._kind in ("folder", "zip"):
-            return (
-                self._read_zip(idx) if self._kind == "zip" else np.stack([self._load_image(i) for i in idx])
-            )
+            return self._read_zip(idx) if self._kind == "zip" else np.stack([self._load_image(i) for i in idx])
         want = set(idx)
         frames = dict(self._decode_range(min(want), max(want), want))
         return np.stack([frames[i] for i in idx])
@@ -414,14 +406,11 @@ class VideoReader:
             raise VideoReadError(f"{self.path}: truncated or corrupt while decoding ({e})") from e
         if done < total:
             raise VideoReadError(
-                f"{self.path}: truncated: metadata promises {self._num} frames but decoding stopped "
-                f"after {i + 1}"
+                f"{self.path}: truncated: metadata promises {self._num} frames but decoding stopped after {i + 1}"
             )
 
 
-def read_video(
-    path: str | os.PathLike, start: int = 0, num: int | None = None, stride: int = 1
-) -> np.ndarray:
+def read_video(path: str | os.PathLike, start: int = 0, num: int | None = None, stride: int = 1) -> np.ndarray:
     """Read frames ``start, start+stride, ...`` of any supported video into uint8 ``(T, H, W, 3)``."""
     with VideoReader(path) as r:
         return r.read(start, num, stride)

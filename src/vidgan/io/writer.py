@@ -45,9 +45,7 @@ def _format_of(path: str, format: str | None) -> str:
     if os.path.isdir(path) or ext == "" or path.endswith(("/", "\\")):
         return "frames"
     if ext not in ("mp4", "mkv", "mov", "avi", "webm", "gif"):
-        raise ValueError(
-            f"{path}: cannot tell the video format from '.{ext}'; pass format='mp4'|'gif'|'frames'"
-        )
+        raise ValueError(f"{path}: cannot tell the video format from '.{ext}'; pass format='mp4'|'gif'|'frames'")
     return ext
 
 
@@ -109,9 +107,7 @@ class VideoWriter:
         if self._size is None:
             self._size = frame.shape[:2]
         elif frame.shape[:2] != self._size:
-            raise ValueError(
-                f"{self.path}: frame {self.num_written} is {frame.shape[:2]}, earlier ones {self._size}"
-            )
+            raise ValueError(f"{self.path}: frame {self.num_written} is {frame.shape[:2]}, earlier ones {self._size}")
         return np.ascontiguousarray(frame)
 
     def _open_av(self, h: int, w: int) -> None:
@@ -139,9 +135,7 @@ class VideoWriter:
         elif self.format == "gif":
             # Adaptive palette per frame; Floyd-Steinberg off keeps flat synthetic content exact.
             self._gif_frames.append(
-                Image.fromarray(frame).quantize(
-                    colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-                )
+                Image.fromarray(frame).quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
             )
         else:
             if self._container is None:
@@ -186,9 +180,7 @@ class VideoWriter:
         self._closed = True
         if self.format == "frames" and os.path.isdir(self.path):
             # os.replace cannot overwrite a non-empty folder: move the old one aside, then delete it.
-            trash = tempfile.mkdtemp(
-                prefix=f".{os.path.basename(self.path)}.old-", dir=os.path.dirname(self._tmp)
-            )
+            trash = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.old-", dir=os.path.dirname(self._tmp))
             os.replace(self.path, os.path.join(trash, "x"))
             os.replace(self._tmp, self.path)
             shutil.rmtree(trash, ignore_errors=True)
@@ -211,9 +203,7 @@ class VideoWriter:
             os.remove(self._tmp)
 
 
-def write_video(
-    path: str | os.PathLike, video: np.ndarray, fps: float = 25.0, format: Format | None = None
-) -> None:
+def write_video(path: str | os.PathLike, video: np.ndarray, fps: float = 25.0, format: Format | None = None) -> None:
     """Write uint8 ``(T, H, W, 3)`` to ``path`` (format from the extension; see module doc)."""
     video = np.asarray(video)
     if video.ndim != 4:
@@ -226,15 +216,11 @@ def write_video(
 def _as_video_list(videos) -> list[np.ndarray]:
     if isinstance(videos, torch.Tensor):
         if videos.ndim != 5 or videos.dtype != torch.uint8:
-            raise ValueError(
-                f"expected a uint8 batch (B, C, T, H, W), got {videos.dtype} {tuple(videos.shape)}"
-            )
+            raise ValueError(f"expected a uint8 batch (B, C, T, H, W), got {videos.dtype} {tuple(videos.shape)}")
         return list(videos.permute(0, 2, 3, 4, 1).cpu().numpy())  # (B, T, H, W, C)
     if isinstance(videos, np.ndarray) and videos.ndim == 5:
         return list(videos)
-    return [
-        v.permute(1, 2, 3, 0).cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for v in videos
-    ]
+    return [v.permute(1, 2, 3, 0).cpu().numpy() if isinstance(v, torch.Tensor) else np.asarray(v) for v in videos]
 
 
 def make_grid(videos, nrow: int | None = None, padding: int = 2, pad_value: int = 0) -> np.ndarray:
@@ -256,9 +242,7 @@ def make_grid(videos, nrow: int | None = None, padding: int = 2, pad_value: int 
     b, t = len(vids), max(v.shape[0] for v in vids)
     ncol = nrow or math.ceil(math.sqrt(b))
     nrows = math.ceil(b / ncol)
-    grid = np.full(
-        (t, nrows * (h + padding) + padding, ncol * (w + padding) + padding, c), pad_value, np.uint8
-    )
+    grid = np.full((t, nrows * (h + padding) + padding, ncol * (w + padding) + padding, c), pad_value, np.uint8)
     for k, v in enumerate(vids):
         r, q = divmod(k, ncol)
         y, x = padding + r * (h + padding), padding + q * (w + padding)
@@ -267,8 +251,6 @@ def make_grid(videos, nrow: int | None = None, padding: int = 2, pad_value: int 
     return grid
 
 
-def write_grid(
-    path: str | os.PathLike, videos, fps: float = 25.0, nrow: int | None = None, padding: int = 2
-) -> None:
+def write_grid(path: str | os.PathLike, videos, fps: float = 25.0, nrow: int | None = None, padding: int = 2) -> None:
     """:func:`make_grid` then :func:`write_video`."""
     write_video(path, make_grid(videos, nrow=nrow, padding=padding), fps=fps)
