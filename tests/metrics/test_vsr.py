@@ -55,12 +55,8 @@ def test_golden_aggregates(folders, golden):
         assert p["sequence_avg"] == pytest.approx(g["float64_folder_avg_sequence_mean"], abs=tol)
         # the script's float32 aggregation: equal to the float32 value it printed
         ftol = 0.0 if key != "tOF" else 1e-6
-        assert p["frame_avg_official_float32"] == pytest.approx(
-            g["official_total_avg_frame_weighted"], abs=ftol
-        )
-        assert p["sequence_avg_official_float32"] == pytest.approx(
-            g["official_folder_avg_sequence_mean"], abs=ftol
-        )
+        assert p["frame_avg_official_float32"] == pytest.approx(g["official_total_avg_frame_weighted"], abs=ftol)
+        assert p["sequence_avg_official_float32"] == pytest.approx(g["official_folder_avg_sequence_mean"], abs=ftol)
         seq32 = [p["per_sequence"][n]["mean_official_float32"] for n in ("A", "B")]
         np.testing.assert_allclose(seq32, g["official_per_sequence_avg"], rtol=0, atol=ftol)
         assert p["crop_8x8_yxhw"]["A"] == [8, 10, 128, 160]
@@ -129,9 +125,7 @@ def test_lpips_and_tlp_protocol(folders, shared_dir):
     g = [crop_8x8(f) for f in gt_raw]
     o = [crop_8x8(f[:144, :180]) for f in out_raw]
     lp = [model.frame_distance(g[i], o[i]) for i in range(2, n - 2)]
-    tlp = [
-        100 * abs(model.frame_distance(g[i - 1], g[i]) - model.frame_distance(o[i - 1], o[i])) for i in (3, 4)
-    ]
+    tlp = [100 * abs(model.frame_distance(g[i - 1], g[i]) - model.frame_distance(o[i - 1], o[i])) for i in (3, 4)]
     np.testing.assert_allclose(vals["lpips_teco"], lp, rtol=0, atol=1e-6)
     np.testing.assert_allclose(vals["tlp_teco"], tlp, rtol=0, atol=1e-4)
     assert all(0.0 < v < 1.0 for v in lp) and all(v > 0.0 for v in tlp)
@@ -142,3 +136,19 @@ def test_lpips_and_tlp_protocol(folders, shared_dir):
         os.symlink(p, small / p.name)
     res = evaluate_vsr(out / "B", small, metrics=("lpips_teco",), lpips_model=model, progress=False)
     assert res[0].protocol["per_frame"]["small"] == pytest.approx(lp[:1], abs=1e-6)
+
+
+def test_in_memory_videos_match_folders(folders):
+    out, gt = folders
+    from vidgan.metrics.vsr import evaluate_vsr_videos
+
+    def load(d, n=None):
+        return np.stack([np.asarray(Image.open(p).convert("RGB")) for p in list_frames(d)[:n]])
+
+    ms = ("psnr_y_teco", "tof_teco")
+    a = evaluate_vsr(out / "B", gt / "B", metrics=ms, progress=False)
+    b = evaluate_vsr_videos({"B": load(out / "B")}, {"B": load(gt / "B")}, metrics=ms)
+    for ra, rb in zip(a, b):
+        assert ra.metric == rb.metric and ra.value == rb.value
+    with pytest.raises(KeyError, match="no output video"):
+        evaluate_vsr_videos({}, {"B": load(gt / "B", 5)}, metrics=ms)

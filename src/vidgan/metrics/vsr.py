@@ -23,7 +23,7 @@ sequence float32 sums, ``*_official_float32``). ``MetricResult.value`` is the fl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -51,6 +51,7 @@ __all__ = [
     "teco_sequence",
     "aggregate",
     "evaluate_vsr",
+    "evaluate_vsr_videos",
 ]
 
 VSRMetric = Literal[
@@ -271,27 +272,71 @@ def evaluate_vsr(
                 f"matched by subfolder name (outputs have {sorted(out_seqs)})"
             )
         pairs = {k: (gt_seqs[k], out_seqs[k]) for k in gt_seqs}
+    seqs = {name: (list_frames(g), list_frames(o)) for name, (g, o) in pairs.items()}
+    extra = {
+        "outputs": str(outputs),
+        "ground_truth": str(ground_truth),
+        "ignored_output_sequences": sorted(set(out_seqs) - set(gt_seqs)) if len(pairs) > 1 else [],
+    }
+    return _evaluate(seqs, metrics, lpips_weights, lpips_model, progress, crop_border, cutfr, keep_per_frame, extra)
+
+
+def evaluate_vsr_videos(
+    outputs: Mapping[str, np.ndarray | Sequence[np.ndarray]],
+    ground_truth: Mapping[str, np.ndarray | Sequence[np.ndarray]],
+    metrics: Sequence[str] = DEFAULT_VSR_METRICS,
+    lpips_weights: str | Path | None = None,
+    progress: bool = False,
+    crop_border: int = 4,
+    cutfr: int = 2,
+    lpips_model: torch.nn.Module | None = None,
+    keep_per_frame: bool = True,
+) -> list[MetricResult]:
+    """:func:`evaluate_vsr` on in-memory videos: ``{name: uint8 (T, H, W, 3)}`` (or lists of frames),
+    matched by name (every ground-truth name needs an output). Same protocol and results."""
+    missing = sorted(set(ground_truth) - set(outputs))
+    if missing:
+        raise KeyError(f"no output video for ground-truth video(s) {missing} (outputs: {sorted(outputs)})")
+    seqs = {k: (list(ground_truth[k]), list(outputs[k])) for k in ground_truth}
+    return _evaluate(seqs, metrics, lpips_weights, lpips_model, progress, crop_border, cutfr, keep_per_frame, {})
+
+
+def _evaluate(
+    seqs: Mapping[str, tuple[list, list]],
+    metrics: Sequence[str],
+    lpips_weights: str | Path | None,
+    lpips_model: torch.nn.Module | None,
+    progress: bool,
+    crop_border: int,
+    cutfr: int,
+    keep_per_frame: bool,
+    extra: dict[str, object],
+) -> list[MetricResult]:
+    metrics = tuple(metrics)
     if any(m in _LPIPS_METRICS for m in metrics) and lpips_model is None:
         from vidgan.metrics.lpips import lpips_alex
 
         lpips_model = lpips_alex(lpips_weights)
     per_metric: dict[str, dict[str, list[float]]] = {m: {} for m in metrics}
     sizes: dict[str, list[int]] = {}
-    for name, (gt_dir, out_dir) in pairs.items():
-        gt_files, out_files = list_frames(gt_dir), list_frames(out_dir)
+    for name, (gt_frames, out_frames) in seqs.items():
+        if not gt_frames:
+            raise ValueError(f"{name}: no ground-truth frames")
         vals = teco_sequence(
-            gt_files, out_files, metrics, lpips_model, cutfr, crop_border, progress=progress, desc=name
+            gt_frames, out_frames, metrics, lpips_model, cutfr, crop_border, progress=progress, desc=name
         )
         for m in metrics:
             per_metric[m][name] = vals[m]
-        with Image.open(gt_files[0]) as im:
-            sizes[name] = [im.height, im.width]
+        first = gt_frames[0]
+        if isinstance(first, np.ndarray):
+            sizes[name] = [int(first.shape[0]), int(first.shape[1])]
+        else:
+            with Image.open(first) as im:
+                sizes[name] = [im.height, im.width]
     common = {
-        "outputs": str(outputs),
-        "ground_truth": str(ground_truth),
-        "sequences": list(pairs),
+        **extra,
+        "sequences": list(seqs),
         "frame_size_hw": sizes,
-        "ignored_output_sequences": sorted(set(out_seqs) - set(gt_seqs)) if len(pairs) > 1 else [],
         "value": "frame_avg (pooled over all frames of all sequences, float64)",
     }
     results = []
@@ -316,8 +361,7 @@ def _metric_protocol(
         return {"convention": conv, "frames": "all", "crop_border": crop_border}
     proto: dict[str, object] = {
         "convention": "TecoGAN official metrics.py",
-        "frames": f"{cutfr}..N-{cutfr + 1}"
-        + (" (pairs (i-1, i) from i = cutfr+1)" if m in _TECO_TEMPORAL else ""),
+        "frames": f"{cutfr}..N-{cutfr + 1}" + (" (pairs (i-1, i) from i = cutfr+1)" if m in _TECO_TEMPORAL else ""),
         "cutfr": cutfr,
         "crop_8x8_yxhw": {k: list(crop_8x8_box(*hw)) for k, hw in sizes.items()},
         "crop_output_to_gt": "top-left",
@@ -325,13 +369,9 @@ def _metric_protocol(
     if m == "psnr_y_teco":
         proto["definition"] = "20log10(255/RMSE) on float Y = 16+0.2568R+0.5041G+0.0979B (not rounded)"
     elif m == "ssim_y_teco":
-        proto["definition"] = (
-            "skimage structural_similarity on float Y, 7x7 uniform, data_range=max(Y_out)-min(Y_out)"
-        )
+        proto["definition"] = "skimage structural_similarity on float Y, 7x7 uniform, data_range=max(Y_out)-min(Y_out)"
     elif m == "tof_teco":
-        proto["definition"] = (
-            "mean L2 norm of Farneback flow difference, flow on uncropped grey, crop_8x8 after flow"
-        )
+        proto["definition"] = "mean L2 norm of Farneback flow difference, flow on uncropped grey, crop_8x8 after flow"
         proto["farneback"] = dict(FARNEBACK_TECO)
     if m in _LPIPS_METRICS:
         proto["lpips"] = "v0.1 alex net-lin, x/127.5-1 on crop_8x8 frames"
