@@ -43,9 +43,7 @@ def test_resize_golden(gold, key):
 
 def test_pooling_golden(gold):
     assert np.array_equal(max_pool_2x2x2(torch.from_numpy(gold["pool3d/in"])).numpy(), gold["pool3d/out"])
-    assert np.array_equal(
-        max_pool_1x2x2(torch.from_numpy(gold["pool1x2x2/in"])).numpy(), gold["pool1x2x2/out"]
-    )
+    assert np.array_equal(max_pool_1x2x2(torch.from_numpy(gold["pool1x2x2/in"])).numpy(), gold["pool1x2x2/out"])
 
 
 def _official_layout(rng, widths, fc, n_classes):
@@ -96,9 +94,7 @@ def test_chainer_loader_consumes_every_key(tmp_path, gold):
     with pytest.raises(KeyError, match="missing"):
         load_c3d_chainer(tmp_path / "bad.npz", tmp_path / "mean2.npz")
     with pytest.raises(ValueError, match="sha256"):
-        load_c3d_chainer(
-            tmp_path / "conv3d_deepnetA_ucf.npz", tmp_path / "mean2.npz", weights_sha256="0" * 64
-        )
+        load_c3d_chainer(tmp_path / "conv3d_deepnetA_ucf.npz", tmp_path / "mean2.npz", weights_sha256="0" * 64)
 
 
 def test_input_checks():

@@ -33,9 +33,7 @@ def test_tganv2_golden(gold, splits):
 def test_is_properties():
     k = 7
     onehot = np.eye(k)[np.arange(70) % k]
-    assert inception_score(onehot + 0, splits=1, shuffle_seed=None, eps=1e-20)[0] == pytest.approx(
-        k, rel=1e-6
-    )
+    assert inception_score(onehot + 0, splits=1, shuffle_seed=None, eps=1e-20)[0] == pytest.approx(k, rel=1e-6)
     # exact zeros without eps (StyleGAN-V): 0 log 0 = 0, not NaN
     assert inception_score(onehot, splits=2, shuffle_seed=None)[0] == pytest.approx(k)
     uniform = np.full((20, k), 1 / k)

@@ -78,9 +78,7 @@ def test_teco_cross_check_skimage(shared_dir):
     assert y_gt.dtype == np.float64 and y_gt.min() >= 16 and y_gt.max() <= 235
     # Y is not rounded: a non-integer value must appear
     assert np.any(np.abs(y_gt - np.round(y_gt)) > 1e-3)
-    assert psnr_y_teco(gt, out) == pytest.approx(
-        peak_signal_noise_ratio(y_gt, y_out, data_range=255), abs=1e-10
-    )
+    assert psnr_y_teco(gt, out) == pytest.approx(peak_signal_noise_ratio(y_gt, y_out, data_range=255), abs=1e-10)
     ref = structural_similarity(y_gt, y_out, data_range=y_out.max() - y_out.min())
     assert ssim_y_teco(gt, out) == pytest.approx(ref, abs=1e-12)
     # the non-standard data range matters (metrics.md §5.3: 0.7477 vs 0.7667 on such a pair)
@@ -100,9 +98,7 @@ def test_basicsr_cross_check_skimage(shared_dir):
     # MATLAB-style SSIM = skimage with an 11x11 sigma-1.5 Gaussian, population covariance, data range 255
     # (skimage averages over the same interior region BasicSR keeps with its 'valid' crop)
     kw = dict(data_range=255, gaussian_weights=True, sigma=1.5, use_sample_covariance=False)
-    assert ssim_y_basicsr(gt, out, crop_border=c) == pytest.approx(
-        structural_similarity(a, b, **kw), abs=1e-6
-    )
+    assert ssim_y_basicsr(gt, out, crop_border=c) == pytest.approx(structural_similarity(a, b, **kw), abs=1e-6)
     ref_rgb = structural_similarity(
         gt[c:-c, c:-c].astype(np.float64), out[c:-c, c:-c].astype(np.float64), channel_axis=2, **kw
     )

