@@ -55,7 +55,8 @@ def load_upscaler(path: str | Path, device: torch.device | str = "cpu") -> tuple
 def _to_tensor(frame: np.ndarray, device: torch.device) -> Tensor:
     if frame.dtype != np.uint8 or frame.ndim != 3 or frame.shape[2] != 3:
         raise ValueError(f"expected uint8 (H, W, 3) frames, got {frame.dtype} {frame.shape}")
-    return torch.from_numpy(np.ascontiguousarray(frame)).to(device).permute(2, 0, 1)[None].float() / 255.0
+    arr = frame if frame.flags.writeable and frame.flags.c_contiguous else frame.copy()
+    return torch.from_numpy(arr).to(device).permute(2, 0, 1)[None].float() / 255.0
 
 
 def _to_uint8(x: Tensor) -> np.ndarray:
