@@ -35,3 +35,9 @@ def shared_dir() -> Path:
 def _deterministic_torch():
     torch.manual_seed(0)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _isolated_vidgan_home(tmp_path_factory, monkeypatch):
+    """Caches (dataset indexes, weights, feature statistics) go to a per-session temp folder, never ~/.cache."""
+    monkeypatch.setenv("VIDGAN_HOME", str(tmp_path_factory.getbasetemp() / "vidgan_home"))
