@@ -75,9 +75,7 @@ def _as_arrays(npz: str | os.PathLike | Mapping[str, np.ndarray]) -> dict[str, n
         return {k: np.asarray(v) for k, v in npz.items()}
     path = Path(npz)
     if not path.is_file():
-        raise FileNotFoundError(
-            f"tganv2 convert: no Chainer checkpoint at {path} (expected generator_iter_*.npz)"
-        )
+        raise FileNotFoundError(f"tganv2 convert: no Chainer checkpoint at {path} (expected generator_iter_*.npz)")
     with np.load(path, allow_pickle=False) as data:
         return {k.lstrip("/"): data[k] for k in data.files}
 

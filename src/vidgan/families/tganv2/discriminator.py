@@ -123,8 +123,7 @@ class TGANv2Discriminator(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.levels = nn.ModuleList(
-            ResNetVideoDiscriminator(cfg.out_channels, cfg.mid_ch, cfg.d_pad_odd, cfg.d_head_relu)
-            for _ in range(4)
+            ResNetVideoDiscriminator(cfg.out_channels, cfg.mid_ch, cfg.d_pad_odd, cfg.d_head_relu) for _ in range(4)
         )
 
     def forward(self, xs: Sequence[Tensor]) -> list[Tensor]:

@@ -149,13 +149,10 @@ class TGANv2Generator(nn.Module):
             out.append(x)
         return torch.stack(out, dim=1).flatten(0, 1)
 
-    def draw_phases(
-        self, generator: torch.Generator | None = None, device: torch.device | None = None
-    ) -> list[int]:
+    def draw_phases(self, generator: torch.Generator | None = None, device: torch.device | None = None) -> list[int]:
         """One frame phase per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5)."""
         return [
-            int(torch.randint(0, s, (1,), generator=generator, device=device).item())
-            for s in self.cfg.subsample_frame
+            int(torch.randint(0, s, (1,), generator=generator, device=device).item()) for s in self.cfg.subsample_frame
         ]
 
     # ---------------------------------------------------------------- training: sparse levels
@@ -203,5 +200,8 @@ class TGANv2Generator(nn.Module):
     def forward(
         self, z: Tensor, phases: Sequence[int] | None = None, generator: torch.Generator | None = None
     ) -> list[Tensor] | Tensor:
-        """Training mode: ``levels(z, phases, generator)``; eval mode: ``dense(z)``."""
-        return self.levels(z, phases, generator) if self.training else self.dense(z)
+        """``levels(z, phases, generator)`` in training mode or when ``phases`` are given (what the
+        Objective calls, so that a DDP wrapper's forward runs); ``dense(z)`` in eval mode."""
+        if self.training or phases is not None:
+            return self.levels(z, phases, generator)
+        return self.dense(z)

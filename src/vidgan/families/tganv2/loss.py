@@ -18,7 +18,14 @@ from vidgan.families.api import Phase, StepContext
 
 from .config import Config
 
-__all__ = ["TGANv2Objective", "gan_losses", "r1_penalty", "real_levels"]
+__all__ = ["TGANv2Objective", "draw_phases", "gan_losses", "r1_penalty", "real_levels"]
+
+
+def draw_phases(cfg: Config, generator: torch.Generator | None) -> list[int]:
+    """One frame phase per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5); drawn from
+    a seeded ``torch.Generator`` instead of numpy's global RNG (spec §11, per-rank seeds)."""
+    device = generator.device if generator is not None else None
+    return [int(torch.randint(0, s, (1,), generator=generator, device=device).item()) for s in cfg.subsample_frame]
 
 
 def gan_losses(
@@ -44,9 +51,7 @@ def gan_losses(
     return loss_dis, loss_gen
 
 
-def r1_penalty(
-    y_real: Sequence[Tensor], x_real: Sequence[Tensor], cfg: Config
-) -> tuple[Tensor, list[Tensor]]:
+def r1_penalty(y_real: Sequence[Tensor], x_real: Sequence[Tensor], cfg: Config) -> tuple[Tensor, list[Tensor]]:
     """R1 on real inputs with double back-prop (``create_graph``); returns (penalty, input gradients).
 
     "sum" (official): lam * sum_{l,i} ||d sum(y) / d x_{l,i}||^2; "mean": r1_gamma_half * mean over the
@@ -108,9 +113,10 @@ class TGANv2Objective:
     def _fakes(self, gen: nn.Module, n: int, ctx: StepContext, device: torch.device) -> list[Tensor]:
         phases = ctx.cache.get("phases")  # injected phases (golden tests), else drawn per batch
         if phases is None:
-            phases = gen.draw_phases(ctx.generator, ctx.generator.device)
+            phases = draw_phases(self.cfg, ctx.generator)
             ctx.cache["phases"] = phases
-        return gen.levels(self._latents(n, ctx, device), phases)
+        # call through forward (not .levels) so that a DistributedDataParallel wrapper's forward runs
+        return gen(self._latents(n, ctx, device), phases)
 
     def __call__(
         self, phase: str, batch: Mapping[str, Any], modules: Mapping[str, nn.Module], ctx: StepContext
