@@ -90,9 +90,7 @@ def _check_and_fill(state: dict[str, Tensor], model: torch.nn.Module, where: str
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
     if missing or extra:
-        raise KeyError(
-            f"{where}: keys do not match the port layout; missing {missing[:4]}, unexpected {extra[:4]}"
-        )
+        raise KeyError(f"{where}: keys do not match the port layout; missing {missing[:4]}, unexpected {extra[:4]}")
     for k, v in own.items():
         if state[k].shape != v.shape:
             raise ValueError(f"{where}: {k} has shape {tuple(state[k].shape)}, expected {tuple(v.shape)}")
@@ -105,7 +103,14 @@ def _check_and_fill(state: dict[str, Tensor], model: torch.nn.Module, where: str
 
 def read_generator_state(path: str | Path) -> tuple[dict[str, Tensor], dict[str, Any] | None]:
     """Generator weights from a vidgan checkpoint (``modules.generator``) or a port ``.pth``.
+    A run directory means its latest ``checkpoints/ckpt-*.pt``.
     Returns (state_dict, family config dict or None for a raw port file)."""
+    path = Path(path)
+    if path.is_dir():
+        ckpts = sorted((path / "checkpoints").glob("ckpt-*.pt"))
+        if not ckpts:
+            raise FileNotFoundError(f"{path}: no checkpoints under {path / 'checkpoints'}")
+        path = ckpts[-1]
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(obj, dict) and "modules" in obj:
         if "generator" not in obj["modules"]:
