@@ -76,9 +76,7 @@ def test_grow_resblocks_is_function_preserving_and_trainable():
     assert len(new) == 8 and all(k.startswith("srnet.resblocks.") for k in new)
     lr = torch.rand(1, 3, 3, 16, 16)
     with torch.no_grad():
-        torch.testing.assert_close(
-            big.forward_sequence(lr)["hr"], small.forward_sequence(lr)["hr"], atol=1e-6, rtol=0
-        )
+        torch.testing.assert_close(big.forward_sequence(lr)["hr"], small.forward_sequence(lr)["hr"], atol=1e-6, rtol=0)
     big.train()
     big.forward_sequence(lr)["hr"].square().mean().backward()
     blk = big.srnet.resblocks[3].conv

@@ -105,9 +105,7 @@ def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
         )
     t_eff = 2 * frames - 1 if cfg.pingpong else frames
     if frames < 2 or (cfg.discriminator and t_eff < 3):
-        raise ValueError(
-            f"data.frames={frames}: need at least 2 frames (3 after ping-pong for the discriminator)"
-        )
+        raise ValueError(f"data.frames={frames}: need at least 2 frames (3 after ping-pong for the discriminator)")
     gen = build_generator(cfg)
     if cfg.init_from:
         state, _ = read_generator_state(cfg.init_from)
@@ -130,9 +128,7 @@ def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
             raise ValueError(f"data.size={image_size}: the discriminator needs a multiple of 16")
         disc = SpatioTemporalDiscriminator(cfg.in_channels, image_size, cfg.scale, cfg.degradation)
         modules["discriminator"] = disc
-        optimizers["D"] = torch.optim.Adam(
-            disc.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas), eps=cfg.eps
-        )
+        optimizers["D"] = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas), eps=cfg.eps)
     return Parts(
         modules=modules,
         optimizers=optimizers,

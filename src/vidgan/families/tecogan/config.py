@@ -34,9 +34,7 @@ class Config(FamilyConfig):
     in_channels: int = 3
     nf: int = 64  # SRNet width
     num_blocks: int = 16  # 16 = released TecoGAN; 10 = FRVSR / TecoGAN-minus / the port's models
-    degradation: Literal["bd", "bi"] = (
-        "bd"  # bd: bicubic skip + flow upsampler (with tap buffers); bi: bilinear
-    )
+    degradation: Literal["bd", "bi"] = "bd"  # bd: bicubic skip + flow upsampler (with tap buffers); bi: bilinear
     max_flow: float = 24.0  # FNet output tanh * max_flow, LR pixels
     init_from: str = ""  # warm start: a vidgan or port checkpoint of the generator (e.g. 10-block FRVSR)
     grow_init: Literal["residual_zero", "zero"] = "residual_zero"  # new blocks when growing 10 -> 16;

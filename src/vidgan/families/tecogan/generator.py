@@ -75,15 +75,11 @@ class SRNet(nn.Module):
     """conv 51->64 + ReLU, ``num_blocks`` residual blocks, transposed convs (x2 each) + ReLU, conv 64->3,
     plus the upsampled LR skip. 843,587 parameters with 10 blocks, 1,286,723 with 16 (scale 4)."""
 
-    def __init__(
-        self, upsample_func: nn.Module, in_nc: int = 3, nf: int = 64, num_blocks: int = 10, scale: int = 4
-    ):
+    def __init__(self, upsample_func: nn.Module, in_nc: int = 3, nf: int = 64, num_blocks: int = 10, scale: int = 4):
         super().__init__()
         if scale not in (2, 4):
             raise ValueError(f"scale must be 2 or 4, got {scale}")
-        self.conv_in = nn.Sequential(
-            nn.Conv2d((1 + scale * scale) * in_nc, nf, 3, 1, 1, bias=True), nn.ReLU(True)
-        )
+        self.conv_in = nn.Sequential(nn.Conv2d((1 + scale * scale) * in_nc, nf, 3, 1, 1, bias=True), nn.ReLU(True))
         self.resblocks = nn.Sequential(*[ResidualBlock(nf) for _ in range(num_blocks)])
         # PyTorch placement (padding 1, output_padding 1); TF "SAME" differs by a one-pixel kernel phase
         ups: list[nn.Module] = []
@@ -195,9 +191,7 @@ class FRNet(nn.Module):
         return torch.stack(outs, dim=2)
 
 
-def grow_resblocks(
-    model: FRNet, state: dict[str, Tensor], init: Literal["residual_zero", "zero"] = "residual_zero"
-):
+def grow_resblocks(model: FRNet, state: dict[str, Tensor], init: Literal["residual_zero", "zero"] = "residual_zero"):
     """Warm-start ``model`` (N blocks) from a state dict with fewer blocks (FRVSR 10 -> TecoGAN 16).
 
     ``init="residual_zero"`` (default, the fix of TecoGAN spec §6.4/§14): new blocks keep their random

@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from vidgan.core import dist
 from vidgan.families.api import Phase, StepContext
 from vidgan.losses.perceptual import VGG19Features, cosine_feature_loss
 from vidgan.losses.temporal import channel_sum_l2, charbonnier, pingpong_extend, pingpong_loss, warp_loss
@@ -55,9 +56,7 @@ def d_flows(generator: nn.Module, lr: Tensor, hr_flow: Tensor, pingpong: bool) -
 
 def balance_statistic(real_logit: Tensor, fake_logit: Tensor, eps: float = 1e-8) -> Tensor:
     """t_balance = mean log(D(real) + eps) - mean log(D(fake) + eps), D = sigmoid(logit) (spec §6.3)."""
-    return (
-        torch.log(torch.sigmoid(real_logit) + eps).mean() - torch.log(torch.sigmoid(fake_logit) + eps).mean()
-    )
+    return torch.log(torch.sigmoid(real_logit) + eps).mean() - torch.log(torch.sigmoid(fake_logit) + eps).mean()
 
 
 class TecoObjective:
@@ -107,9 +106,7 @@ class TecoObjective:
             lr, hr = pingpong_extend(lr), pingpong_extend(hr)
         return lr, hr
 
-    def _d_pass(
-        self, disc: nn.Module, frames: Tensor, lr: Tensor, flows: Tensor
-    ) -> tuple[Tensor, list[Tensor]]:
+    def _d_pass(self, disc: nn.Module, frames: Tensor, lr: Tensor, flows: Tensor) -> tuple[Tensor, list[Tensor]]:
         disc.train()  # batch statistics, as both codes (real and fake in separate calls)
         return disc(assemble_triplets(frames, lr, flows, disc.upsample_func, self.cfg.crop_border_ratio))
 
@@ -131,7 +128,11 @@ class TecoObjective:
         flows = d_flows(gen, lr, out["hr_flow"], cfg.pingpong)
         real_logit, _ = self._d_pass(disc, hr, lr, flows)
         fake_logit, _ = self._d_pass(disc, out["hr"].detach(), lr, flows)
-        t_bal = float(balance_statistic(real_logit.detach(), fake_logit.detach()))
+        t_bal_t = balance_statistic(real_logit.detach(), fake_logit.detach())
+        if dist.is_dist():  # one gate for all ranks (a rank skipping D alone would hang the grad all-reduce)
+            torch.distributed.all_reduce(t_bal_t)
+            t_bal_t = t_bal_t / dist.world_size()
+        t_bal = float(t_bal_t)
         if cfg.balance == "ema":
             self.balance_ema = cfg.balance_decay * self.balance_ema + (1.0 - cfg.balance_decay) * t_bal
             gate = self.balance_ema
@@ -152,8 +153,8 @@ class TecoObjective:
             return {}
         self.d_updates += 1
         return {
-            "D/real": F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit)),
-            "D/fake": F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)),
+            "real": F.binary_cross_entropy_with_logits(real_logit, torch.ones_like(real_logit)),
+            "fake": F.binary_cross_entropy_with_logits(fake_logit, torch.zeros_like(fake_logit)),
         }
 
     def g_phase(self, batch: Mapping[str, Any], modules: Mapping[str, nn.Module], ctx: StepContext) -> dict:
@@ -166,18 +167,18 @@ class TecoObjective:
         if cfg.content_weight:
             # official: channel-sum L2 in [-1, 1] (x -> 2x - 1 scales the difference by 2)
             c = charbonnier(fake, hr) if cb else channel_sum_l2(2 * fake, 2 * hr)
-            terms["G/content"] = cfg.content_weight * c
+            terms["content"] = cfg.content_weight * c
         if cfg.warp_weight:
-            terms["G/warp"] = cfg.warp_weight * warp_loss(lr, out["lr_flow"], "charbonnier" if cb else "l2")
+            terms["warp"] = cfg.warp_weight * warp_loss(lr, out["lr_flow"], "charbonnier" if cb else "l2")
         if cfg.pingpong and cfg.pingpong_weight:
             pp = pingpong_loss(fake, "charbonnier") if cb else pingpong_loss(2 * fake, "l1")
-            terms["G/pingpong"] = cfg.pingpong_weight * pp
+            terms["pingpong"] = cfg.pingpong_weight * pp
         if cfg.vgg_weight:
             vgg = self._vgg_net(fake.device)
             f_fake = vgg(fake.transpose(1, 2).flatten(0, 1))
             with torch.no_grad():
                 f_real = vgg(hr.transpose(1, 2).flatten(0, 1))
-            terms["G/vgg"] = cfg.vgg_weight * cosine_feature_loss(f_fake, f_real)
+            terms["vgg"] = cfg.vgg_weight * cosine_feature_loss(f_fake, f_real)
         if cfg.discriminator and (cfg.adv_weight or cfg.dfeat_weight):
             disc = modules["discriminator"]
             flows = d_flows(gen, lr, out["hr_flow"], cfg.pingpong)
@@ -185,7 +186,7 @@ class TecoObjective:
             if cfg.adv_weight:
                 # -log D(fake) with D = sigmoid(logit)
                 adv = F.binary_cross_entropy_with_logits(fake_logit, torch.ones_like(fake_logit))
-                terms["G/adv"] = cfg.adv_weight * adv
+                terms["adv"] = cfg.adv_weight * adv
             if cfg.dfeat_weight:
                 with torch.no_grad():
                     _, real_feats = self._d_pass(disc, hr, lr, flows)
@@ -193,5 +194,5 @@ class TecoObjective:
                 for fr, ff, n in zip(real_feats, fake_feats, DFEAT_NORMS, strict=True):
                     # mean over (triplets, positions) of the channel sum of |F_real - F_fake|
                     dfeat = dfeat + (ff - fr).abs().sum(1).mean() / n
-                terms["G/dfeat"] = cfg.dfeat_weight * dfeat
+                terms["dfeat"] = cfg.dfeat_weight * dfeat
         return terms
