@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import torch
@@ -44,6 +44,7 @@ from vidgan.metrics.result import MetricResult
 from vidgan.metrics.temporal import FARNEBACK_TECO, grey, tof_teco_from_grey
 
 __all__ = [
+    "VSRMetric",
     "VSR_METRICS",
     "DEFAULT_VSR_METRICS",
     "list_frames",
@@ -64,16 +65,7 @@ VSRMetric = Literal[
     "ssim_y_basicsr",
     "psnr_rgb",
 ]
-VSR_METRICS: tuple[str, ...] = (
-    "psnr_y_teco",
-    "ssim_y_teco",
-    "lpips_teco",
-    "tof_teco",
-    "tlp_teco",
-    "psnr_y_basicsr",
-    "ssim_y_basicsr",
-    "psnr_rgb",
-)
+VSR_METRICS: tuple[str, ...] = get_args(VSRMetric)
 DEFAULT_VSR_METRICS: tuple[str, ...] = ("psnr_y_teco", "ssim_y_teco", "lpips_teco", "tof_teco", "tlp_teco")
 _TECO_SPATIAL = ("psnr_y_teco", "ssim_y_teco", "lpips_teco")
 _TECO_TEMPORAL = ("tof_teco", "tlp_teco")
