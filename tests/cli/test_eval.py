@@ -10,6 +10,18 @@ from PIL import Image
 from vidgan.cli import eval as eval_cli
 from vidgan.cli.main import main
 
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: two OpenMP threads on the shared 2-core box were measured up to 40x slower."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
 GOLDEN_16F = 152.9019  # FD(black, white) at 16 frames (metrics.md §1.6)
 GOLDEN_30F = 151.3924  # TF-Hub published 151.39244
 

@@ -50,3 +50,15 @@ def i3d_weights(i3d_home, monkeypatch) -> Path:
     """Path of the converted I3D safetensors, with ``VIDGAN_HOME`` pointing at its cache."""
     monkeypatch.setenv("VIDGAN_HOME", str(i3d_home))
     return i3d_home / "weights" / "i3d_k400_tfhub.safetensors"
+
+
+@pytest.fixture
+def one_thread():
+    """Run with one intra-op thread: on the shared 2-core CI box two OpenMP threads under contention were
+    measured 40x slower than one (Inception forward 7.5 s vs 0.18 s)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
