@@ -172,7 +172,7 @@ _STYLEGANV_ALIASES = {
     "fvd2048_128f_subsample8f": "fvd_styleganv_2048_128f_sub8",
 }
 _FVD_RE = re.compile(r"^fvd(?:_(styleganv|videogpt))?(?:_(\d+)_(\d+)f(?:_sub(\d+))?)?$")
-_FID_RE = re.compile(r"^fid(?:_(\d+)(k)?)?$")
+_FID_RE = re.compile(r"^fid(?:_?(\d+)(k)?)?(?:_full)?$")  # fid, fid_N, fid50k, fid50k_full
 
 
 def resolve(name: str) -> MetricSpec:
