@@ -111,3 +111,23 @@ def test_checkpoint_hook(tmp_path, monkeypatch):
     finally:
         eval_cli.set_checkpoint_loader(None)
     assert len(vids) == 3 and vids[0].shape == (5, 4, 4, 3) and calls == [("g.pt", 3, 5, 7, "cpu")]
+
+
+def test_vsr_metric_wired_through_cli(tmp_path, capsys):
+    vsr = pytest.importorskip("vidgan.metrics.vsr")  # metrics-B module; wiring only
+    rng = np.random.default_rng(0)
+    for root, noise in (("gt", 0), ("out", 6)):
+        d = tmp_path / root / "seq"
+        d.mkdir(parents=True)
+        for t in range(7):
+            base = (
+                rng.integers(0, 256, (48, 48, 3))
+                if root == "gt"
+                else np.asarray(Image.open(tmp_path / "gt/seq" / f"{t:04d}.png"))
+            )
+            img = np.clip(base.astype(int) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(d / f"{t:04d}.png")
+    doc = _eval_json(capsys, "psnr_y_teco", "--real", str(tmp_path / "gt"), "--fake", str(tmp_path / "out"))
+    (r,) = doc["results"]
+    direct = vsr.evaluate_vsr(tmp_path / "out", tmp_path / "gt", metrics=["psnr_y_teco"], progress=False)
+    assert r["metric"] == "psnr_y_teco" and abs(r["value"] - direct[0].value) < 1e-9 and 20 < r["value"] < 60
