@@ -69,9 +69,7 @@ def test_build_rejects_mismatched_data():
 
 def _tiny_batch(cfg: Config, n: int = 2) -> dict:
     gen = torch.Generator().manual_seed(1)
-    levels = [
-        torch.rand(n, 3, t, s, s, generator=gen) * 2 - 1 for t, s in zip(cfg.level_frames, cfg.level_sizes)
-    ]
+    levels = [torch.rand(n, 3, t, s, s, generator=gen) * 2 - 1 for t, s in zip(cfg.level_frames, cfg.level_sizes)]
     return {"levels": levels, "phases": torch.zeros(n, 3, dtype=torch.long)}
 
 
@@ -142,3 +140,19 @@ def test_bad_batch_message():
     bad["levels"][3] = bad["levels"][3][:, :, :, :16, :16]
     with pytest.raises(ValueError, match="real level 4"):
         parts.objective("G", bad, parts.modules, ctx)
+
+
+def test_presets_and_config_files_resolve():
+    """Every preset and configs/tganv2/*.yaml resolves strictly against the real RunConfig/DataConfig."""
+    from pathlib import Path
+
+    from vidgan.engine.config import resolve_run_config
+
+    for name in PRESETS:
+        cfg = resolve_run_config(f"tganv2:{name}")
+        assert cfg.family.image_size == cfg.data.size and cfg.family.n_frames == cfg.data.frames
+    files = sorted((Path(__file__).resolve().parents[3] / "configs" / "tganv2").glob("*.yaml"))
+    assert len(files) >= 3
+    for f in files:
+        cfg = resolve_run_config(str(f))
+        assert cfg.family.name == "tganv2" and cfg.data.sampler == "multilevel", f.name

@@ -20,18 +20,10 @@ def test_real_and_fake_logits(dis, dis_io, gen_io):
         y_real = dis([_t(dis_io[f"real/x{lvl}"]) for lvl in range(1, 5)])
         y_fake = dis([_t(gen_io[f"train/x{lvl}"]) for lvl in range(1, 5)])  # the fakes are G's train x_l
     for lvl in range(1, 5):
-        np.testing.assert_allclose(
-            y_real[lvl - 1].numpy(), dis_io[f"real/logits_level{lvl}"], rtol=RTOL, atol=1e-6
-        )
-        np.testing.assert_allclose(
-            y_fake[lvl - 1].numpy(), dis_io[f"fake/logits_level{lvl}"], rtol=RTOL, atol=1e-6
-        )
-    np.testing.assert_allclose(
-        concat_logits(y_real).numpy(), dis_io["real/logits_concat"], rtol=RTOL, atol=1e-6
-    )
-    np.testing.assert_allclose(
-        concat_logits(y_fake).numpy(), dis_io["fake/logits_concat"], rtol=RTOL, atol=1e-6
-    )
+        np.testing.assert_allclose(y_real[lvl - 1].numpy(), dis_io[f"real/logits_level{lvl}"], rtol=RTOL, atol=1e-6)
+        np.testing.assert_allclose(y_fake[lvl - 1].numpy(), dis_io[f"fake/logits_level{lvl}"], rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(concat_logits(y_real).numpy(), dis_io["real/logits_concat"], rtol=RTOL, atol=1e-6)
+    np.testing.assert_allclose(concat_logits(y_fake).numpy(), dis_io["fake/logits_concat"], rtol=RTOL, atol=1e-6)
 
 
 @pytest.mark.parametrize("lvl", [1, 2, 3, 4])

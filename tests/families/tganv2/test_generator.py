@@ -58,9 +58,7 @@ def test_intermediates_match(make_gen, gen_io):
     rec: dict[str, torch.Tensor] = {}
     hooks = [gen.fc.register_forward_hook(lambda m, i, o: rec.__setitem__("fc", o))]
     for k in range(3):
-        hooks.append(
-            gen.blocks[k].register_forward_hook(lambda m, i, o, k=k: rec.__setitem__(f"b{k + 1}", o))
-        )
+        hooks.append(gen.blocks[k].register_forward_hook(lambda m, i, o, k=k: rec.__setitem__(f"b{k + 1}", o)))
     z = _t(gen_io["z"])
     with torch.no_grad():
         h = gen.frames(z)

@@ -128,11 +128,7 @@ def test_params_after_adam_and_bn_running(stepped, loss_io):
 def test_chainer_adam_rule_exact(gen_state, dis_state, loss_io):
     """ChainerAdam on the *recorded* gradients reproduces the recorded parameters (float32 noise)."""
     for name, ref in [(k.split("_after_adam/")[1], loss_io[k]) for k in loss_io if "_after_adam/" in k]:
-        src = (
-            gen_state
-            if "gen_after" in next(k for k in loss_io if k.endswith(name) and "after" in k)
-            else dis_state
-        )
+        src = gen_state if "gen_after" in next(k for k in loss_io if k.endswith(name) and "after" in k) else dis_state
         grad_key = ("updater/grad_gen/" if src is gen_state else "updater/grad_dis/") + name
         p = torch.nn.Parameter(_t(src[name]).clone())
         p.grad = _t(loss_io[grad_key]).clone()
@@ -159,9 +155,7 @@ def test_r1_decomposition(dis, dis_io, loss_io):
     for lvl in (1, 2):
         ref = loss_io[f"split/dydx_real_level{lvl}"]
         assert _rel(grads[lvl - 1].detach().numpy(), ref) < 1e-5
-    np.testing.assert_allclose(
-        torch.cat(y_real).detach().numpy(), loss_io["split/y_real"], rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose(torch.cat(y_real).detach().numpy(), loss_io["split/y_real"], rtol=1e-5, atol=1e-6)
     # parameter-gradient split for the 3 recorded keys
     state = dict(dis.named_parameters())
     names = {chainer_key(k, 3): k for k in state}
@@ -179,9 +173,7 @@ def test_r1_decomposition(dis, dis_io, loss_io):
 def test_adversarial_gradient_split(dis, dis_io, gen_io, loss_io):
     y_real = dis([_t(dis_io[f"real/x{lvl}"]) for lvl in range(1, 5)])
     y_fake = dis([_t(gen_io[f"train/x{lvl}"]) for lvl in range(1, 5)])  # the step's (pre-update) fakes
-    np.testing.assert_allclose(
-        torch.cat(y_fake).detach().numpy(), loss_io["split/y_fake"], rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose(torch.cat(y_fake).detach().numpy(), loss_io["split/y_fake"], rtol=1e-5, atol=1e-6)
     loss_dis, loss_gen = gan_losses(y_real, y_fake)
     np.testing.assert_allclose(float(loss_dis.detach()), float(loss_io["split/loss_dis_adv"]), rtol=1e-5)
     np.testing.assert_allclose(float(loss_gen.detach()), float(loss_io["split/loss_gen"]), rtol=1e-5)
