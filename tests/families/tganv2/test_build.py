@@ -32,6 +32,18 @@ def test_released_parameter_counts():
     assert g == 89_874_636 and d == 116_077_060
 
 
+def test_yaml_default_three_layer_clstm():
+    """conf/gen/tgan_multi_192x256.yml defaults (clstm 512, 3 stacked cells): 65,353,420 (spec §1.9);
+    the extra cells appear as Chainer ``decoder1``, ``decoder2``."""
+    from vidgan.families.tganv2.convert import chainer_key
+
+    with torch.device("meta"):
+        g = TGANv2Generator(Config(clstm_ch=512, n_layers=3))
+    assert count_parameters(g) == 65_353_420
+    keys = {chainer_key(k, 3) for k in g.state_dict()}
+    assert {"decoder1/w_xifoc/W", "decoder2/w_hifoc/W"} <= keys and "decoder2/w_hifoc/b" not in keys
+
+
 def test_generator_parameter_breakdown():
     with torch.device("meta"):
         g = TGANv2Generator(Config())
