@@ -145,7 +145,7 @@ def run_step(mode: str, batch: int, amp: str, seed: int = 0) -> dict:
     ctx = StepContext(step=0, clips_seen=0, generator=torch.Generator().manual_seed(seed + 2))
     terms_all: dict[str, float] = {}
     phase_s: dict[str, float] = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for ph in parts.objective.phases:
         t1 = time.perf_counter()
         opt = parts.optimizers[ph.optimizer]
@@ -159,6 +159,7 @@ def run_step(mode: str, batch: int, amp: str, seed: int = 0) -> dict:
         phase_s[ph.name] = round(time.perf_counter() - t1, 3)
         terms_all.update({k: float(v.detach()) for k, v in terms.items()})
     step_s = time.perf_counter() - t0
+    cpu_s = time.process_time() - c0  # CPU seconds of this process: robust to a shared, loaded machine
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # KiB on Linux -> GB
     return {
         "mode": mode,
@@ -166,6 +167,7 @@ def run_step(mode: str, batch: int, amp: str, seed: int = 0) -> dict:
         "batch": batch,
         "step_s": round(step_s, 3),
         "phase_s": phase_s,
+        "cpu_s": round(cpu_s, 3),
         "s_per_clip": round(step_s / batch, 3),
         "peak_rss_gb": round(peak, 3),
         "rss_after_build_gb": round(rss_build, 3),
@@ -244,7 +246,8 @@ def main() -> None:
             b = [r for r in runs if r.get("mode") == mode and r.get("amp") == "bf16" and "losses" in r]
             if a and b:
                 out["bf16_vs_fp32"][mode] = {
-                    "speedup": round(a[0]["step_s"] / b[0]["step_s"], 2),
+                    "speedup_wall": round(a[0]["step_s"] / b[0]["step_s"], 2),
+                    "speedup_cpu": round(a[0].get("cpu_s", float("nan")) / b[0].get("cpu_s", float("nan")), 2),
                     "loss_abs_diff": {k: abs(a[0]["losses"][k] - b[0]["losses"][k]) for k in a[0]["losses"]},
                 }
     print(json.dumps(out, indent=1))

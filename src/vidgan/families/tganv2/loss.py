@@ -137,8 +137,12 @@ class TGANv2Objective:
                 with torch.no_grad():
                     fakes = self._fakes(gen, n, ctx, device)
             x_real = [x.detach().requires_grad_(True) for x in reals]
-            y_real = dis(x_real)
-            loss_dis, _ = gan_losses(y_real, dis([f.detach() for f in fakes]), self.cfg.level_loss)
+            # one D call on [real; fake] per level (D has no normalisation, so this equals the official
+            # two calls) keeps the phase at one forward + one backward, which DDP requires
+            y_all = dis([torch.cat([r, f.detach()]) for r, f in zip(x_real, fakes)])
+            y_real = [y[: r.shape[0]] for y, r in zip(y_all, x_real)]
+            y_fake = [y[r.shape[0] :] for y, r in zip(y_all, x_real)]
+            loss_dis, _ = gan_losses(y_real, y_fake, self.cfg.level_loss)
             loss_gp, grads = r1_penalty(y_real, x_real, self.cfg)
             ctx.logs["g"] = float(grads[-1].detach().float().mean())  # official "g": last level's mean
             n_entries = sum(x.shape[0] for x in x_real)
