@@ -86,8 +86,8 @@ class Config(FamilyConfig):
 
     @property
     def level_frames(self) -> tuple[int, int, int, int]:
-        """Frames per level in training (nested subsampling, floor division as numpy slicing gives
-        only when the factor divides the count; vidgan requires divisibility)."""
+        """Frames per level in training: T, T/s1, T/(s1 s2), T/(s1 s2 s3) (``build`` requires T to be
+        divisible by the product, so every phase gives the same count)."""
         t = [self.n_frames]
         for s in self.subsample_frame:
             t.append(t[-1] // s)
