@@ -43,8 +43,8 @@ def test_build_errors_name_the_field():
         T.build(_cfg("tiny"), image_size=30, frames=3)
     with pytest.raises(ValueError, match="data.frames"):
         T.build(_cfg("tiny"), image_size=32, frames=1)
-    with pytest.raises(NotImplementedError, match="compat"):
-        T.build(_cfg("tiny", compat="tf"), image_size=32, frames=3)
+    with pytest.raises(ValueError, match="compat"):
+        T.build(_cfg("tiny", compat="xx"), image_size=32, frames=3)
     with pytest.raises(ValueError, match="vgg_weights"):
         parts = T.build(_cfg("tiny", vgg_weights=""), image_size=32, frames=3)
         parts.objective("G", _batch(), parts.modules, StepContext(0, 0, torch.Generator()))

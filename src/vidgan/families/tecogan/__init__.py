@@ -76,11 +76,7 @@ DEFAULT_PRESET = "frvsr"
 
 def build_generator(cfg: Config) -> FRNet:
     """FRNet from the config (working in [0, 1]; see ``generator.py``)."""
-    if cfg.compat != "pt":
-        raise NotImplementedError(
-            "family.compat='tf' (official TF layout for the TF checkpoint) is not built yet; use compat='pt'"
-        )
-    return FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation, cfg.max_flow)
+    return FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation, cfg.max_flow, cfg.compat)
 
 
 def _preview(modules: Mapping[str, nn.Module], batch: Mapping[str, Any]) -> Tensor:
@@ -126,7 +122,7 @@ def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
     if cfg.discriminator:
         if image_size % 16:
             raise ValueError(f"data.size={image_size}: the discriminator needs a multiple of 16")
-        disc = SpatioTemporalDiscriminator(cfg.in_channels, image_size, cfg.scale, cfg.degradation)
+        disc = SpatioTemporalDiscriminator(cfg.in_channels, image_size, cfg.scale, cfg.degradation, cfg.compat)
         modules["discriminator"] = disc
         optimizers["D"] = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas), eps=cfg.eps)
     return Parts(

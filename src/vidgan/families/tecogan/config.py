@@ -3,9 +3,9 @@
 Spec: ``shared/specs/tecogan.md`` §1-§6 (facts) and §14 (vidgan decisions). Two layers:
 
 * network layout / numerics: one switch ``compat``. ``"pt"`` (default) is the PyTorch port's layout,
-  pinned by the golden fixtures and loading its released checkpoints key for key. ``"tf"`` (official TF
-  layout: flow order/sign, TF "SAME" transposed conv, legacy bilinear, per-location D head, BN without
-  gamma) is reserved: every difference would live in ``compat.py``; not built yet, ``build`` says so.
+  pinned by the golden fixtures and loading its released checkpoints key for key. ``"tf"`` is the official
+  TF layout (flow order/sign, TF "SAME" transposed conv, legacy bilinear, per-location D head, BN without
+  gamma); every difference lives in ``compat.py``. Reading the official TF checkpoint is not built yet.
 * training recipe: official TF / paper behaviour by default (L2 content with channel sum in [-1, 1],
   D-feature loss on, EMA Dbalance, Adam 5e-5), the port's behaviour as named options.
 FRVSR is the ``frvsr`` preset (10 blocks; adversarial, VGG, ping-pong, D-feature weights 0; no D).

@@ -30,7 +30,8 @@ from vidgan.nn.bicubic import BicubicUpsampler
 from vidgan.nn.space_to_depth import space_to_depth
 from vidgan.nn.warp import backward_warp
 
-from .fnet import FNet, pad_flow
+from .compat import Compat, check_compat, pad_flow, transposed_conv, upsample_flow
+from .fnet import FNet
 
 __all__ = ["SRNet", "FRNet", "BilinearUpsampler", "reflected_order"]
 
@@ -75,16 +76,24 @@ class SRNet(nn.Module):
     """conv 51->64 + ReLU, ``num_blocks`` residual blocks, transposed convs (x2 each) + ReLU, conv 64->3,
     plus the upsampled LR skip. 843,587 parameters with 10 blocks, 1,286,723 with 16 (scale 4)."""
 
-    def __init__(self, upsample_func: nn.Module, in_nc: int = 3, nf: int = 64, num_blocks: int = 10, scale: int = 4):
+    def __init__(
+        self,
+        upsample_func: nn.Module,
+        in_nc: int = 3,
+        nf: int = 64,
+        num_blocks: int = 10,
+        scale: int = 4,
+        compat: Compat = "pt",
+    ):
         super().__init__()
         if scale not in (2, 4):
             raise ValueError(f"scale must be 2 or 4, got {scale}")
         self.conv_in = nn.Sequential(nn.Conv2d((1 + scale * scale) * in_nc, nf, 3, 1, 1, bias=True), nn.ReLU(True))
         self.resblocks = nn.Sequential(*[ResidualBlock(nf) for _ in range(num_blocks)])
-        # PyTorch placement (padding 1, output_padding 1); TF "SAME" differs by a one-pixel kernel phase
+        # pt placement (padding 1, output_padding 1); TF "SAME" differs by a one-pixel kernel phase
         ups: list[nn.Module] = []
         for _ in range({2: 1, 4: 2}[scale]):
-            ups += [nn.ConvTranspose2d(nf, nf, 3, 2, 1, output_padding=1, bias=True), nn.ReLU(True)]
+            ups += [transposed_conv(nf, compat), nn.ReLU(True)]
         self.conv_up = nn.Sequential(*ups)
         self.conv_out = nn.Conv2d(nf, in_nc, 3, 1, 1, bias=True)
         self.upsample_func = upsample_func
@@ -114,22 +123,24 @@ class FRNet(nn.Module):
         scale: int = 4,
         degradation: Literal["bd", "bi"] = "bd",
         max_flow: float = 24.0,
+        compat: Compat = "pt",
     ) -> None:
         super().__init__()
         self.scale = scale
         self.in_nc = in_nc
+        self.compat = check_compat(compat)
         # registered twice on purpose (port layout: both keys exist in BD state dicts)
         self.upsample_func = make_upsampler(degradation, scale)
-        self.fnet = FNet(in_nc, max_flow)
-        self.srnet = SRNet(self.upsample_func, in_nc, nf, num_blocks, scale)
+        self.fnet = FNet(in_nc, max_flow, compat)
+        self.srnet = SRNet(self.upsample_func, in_nc, nf, num_blocks, scale, compat)
 
     def hr_flow(self, lr_flow: Tensor) -> Tensor:
         """LR flow ``(N, 2, h, w)`` px -> HR flow ``(N, 2, s*h, s*w)`` px (magnitude x s, then upsampled)."""
-        return self.scale * self.upsample_func(lr_flow)
+        return upsample_flow(lr_flow, self.scale, self.upsample_func, self.compat)
 
     def flow(self, lr_curr: Tensor, lr_prev: Tensor) -> Tensor:
         """LR flow aligning ``lr_prev`` to ``lr_curr``, padded to the full LR size ``(N, 2, h, w)``."""
-        return pad_flow(self.fnet(lr_curr, lr_prev), *lr_curr.shape[-2:])
+        return pad_flow(self.fnet(lr_curr, lr_prev), *lr_curr.shape[-2:], self.compat)
 
     def forward_sequence(self, lr: Tensor) -> dict[str, Tensor]:
         """Training forward over a clip (full BPTT, previous outputs used unclamped).

@@ -108,7 +108,8 @@ class TecoObjective:
 
     def _d_pass(self, disc: nn.Module, frames: Tensor, lr: Tensor, flows: Tensor) -> tuple[Tensor, list[Tensor]]:
         disc.train()  # batch statistics, as both codes (real and fake in separate calls)
-        return disc(assemble_triplets(frames, lr, flows, disc.upsample_func, self.cfg.crop_border_ratio))
+        x = assemble_triplets(frames, lr, flows, disc.upsample_func, self.cfg.crop_border_ratio, self.cfg.compat)
+        return disc(x)
 
     # ---- the phases ----
     def __call__(
