@@ -101,3 +101,9 @@ def test_bf16_close_to_fp32():
     a = torch.cat(list(StreamingUpscaler(g).upscale_float(frames)))
     b = torch.cat(list(StreamingUpscaler(g, dtype="bf16").upscale_float(frames)))
     assert (a - b).abs().max() < 0.1
+
+
+def test_frame_size_change_is_a_clear_error():
+    frames = _frames(8) + [np.zeros((16, 16, 3), np.uint8)]
+    with pytest.raises(ValueError, match="frame 8: size"):
+        list(StreamingUpscaler(_tiny()).upscale(frames))

@@ -43,9 +43,7 @@ def load_upscaler(path: str | Path, device: torch.device | str = "cpu") -> tuple
         cfg = port_generator_config(state)
     else:
         if fam.get("name", "tecogan") != "tecogan":
-            raise ValueError(
-                f"{p}: a '{fam.get('name')}' checkpoint, not a TecoGAN/FRVSR one (vidgan upscale)"
-            )
+            raise ValueError(f"{p}: a '{fam.get('name')}' checkpoint, not a TecoGAN/FRVSR one (vidgan upscale)")
         cfg = from_dict(Config, fam)
     model = build_generator(cfg)
     model.load_state_dict(state)
@@ -125,9 +123,7 @@ class StreamingUpscaler:
             th = min(self.tile, h - cy) if self.tile else h
             tw = min(self.tile, w - cx) if self.tile else w
             oy, ox = s * (cy - y0), s * (cx - x0)
-            out[:, :, s * cy : s * (cy + th), s * cx : s * (cx + tw)] = hr[
-                :, :, oy : oy + s * th, ox : ox + s * tw
-            ]
+            out[:, :, s * cy : s * (cy + th), s * cx : s * (cx + tw)] = hr[:, :, oy : oy + s * th, ox : ox + s * tw]
         return out
 
     def upscale_float(self, frames: Iterable[np.ndarray]) -> Iterator[Tensor]:
@@ -148,9 +144,15 @@ class StreamingUpscaler:
             self._step(head[idx])
         for x in head:
             yield self._step(x)
+        size, start = head[0].shape, len(head)
         del head
-        for frame in it:
+        for k, frame in enumerate(it, start=start):
             x = _to_tensor(frame, self.device)
+            if x.shape != size:
+                raise ValueError(
+                    f"frame {k}: size {tuple(x.shape[-2:])} differs from the first frame's {tuple(size[-2:])}; "
+                    "all frames of a video must share one size"
+                )
             yield self._step(x)
 
     def upscale(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
