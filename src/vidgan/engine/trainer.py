@@ -231,6 +231,10 @@ class _Trainer:
                 self.scaler.unscale_(opt)
             if cfg.grad_clip > 0:
                 norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+                if not torch.isfinite(norm) and self.scaler is None:  # (GradScaler skips such steps itself)
+                    raise FloatingPointError(
+                        f"phase {phase.name}: non-finite gradient norm at step {self.step}; "
+                        f"disable AMP (train.amp=none) or lower the learning rate")
                 self._acc(f"{phase.name}/grad_norm", float(norm))
             if self.scaler is not None:
                 self.scaler.step(opt)
