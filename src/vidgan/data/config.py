@@ -18,7 +18,7 @@ class DataConfig:
     """
 
     source: str = "moving-digits"  # path or embedded dataset name (see vidgan.data.synthetic)
-    sampler: Literal["clips", "multilevel", "random_t", "paired"] = "clips"
+    sampler: Literal["clips", "multilevel", "random_t", "paired", "translation"] = "clips"
     frames: int = 16  # clip length T (random_t: frames per video F)
     size: int = 64  # output H = W after resize/crop
     stride: int = 1  # frame step inside a contiguous clip
@@ -35,3 +35,5 @@ class DataConfig:
     video_frames: int = 32  # embedded synthetic datasets: frames per video
     strict: bool = False  # bad files: raise (True) or skip with one warning summary (False)
     num_workers: int = 0  # DataLoader workers (used by the engine / cli)
+    target: str = ""  # translation: the target-domain source (path or embedded name), like `source`
+    pairing: Literal["paired", "unpaired"] = "paired"  # translation: aligned by relative name, or independent

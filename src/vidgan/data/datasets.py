@@ -14,6 +14,9 @@ Draw order: [random_t: window, times | other samplers: start], then crop (y0, x0
   + ``phases`` int64 ``(L,)``
 * ``random_t``:   ``video`` uint8 ``(C, F, H, W)`` + ``times`` int64 ``(F,)`` (relative to the window)
 * ``paired``:     ``lr`` float32 ``(C, T, H/s, W/s)`` and ``hr`` float32 ``(C, T, H, W)``, both in [-1, 1]
+* ``translation``: ``source`` and ``target`` uint8 ``(C, T, H, W)``. ``pairing="paired"``: the target video
+  with the same relative name (same index for embedded sets), the same frame indices, crop and flip;
+  ``"unpaired"``: a target video, start, crop and flip drawn independently (after the source's draws).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import math
 import os
 import warnings
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Literal
 
 import numpy as np
@@ -73,6 +77,8 @@ def _check_cfg(cfg: DataConfig) -> None:
                 f"data.size={cfg.size} and data.frames={cfg.frames} must be divisible by "
                 f"prod(data.subsample_frame)={k} (every level keeps frames / prod(factors[:l]) frames)"
             )
+    if cfg.sampler == "translation" and not cfg.target:
+        raise ValueError("data.sampler=translation needs data.target (the target-domain folder or dataset name)")
     if cfg.sampler == "paired" and cfg.size % cfg.scale:
         raise ValueError(f"data.size={cfg.size} must be divisible by data.scale={cfg.scale}")
     if not 0.0 <= cfg.val_fraction < 1.0:
@@ -141,6 +147,29 @@ class VideoDataset(Dataset):
                 f"{len(self.bad)} unreadable, {self.skipped_short} too short)"
             )
         self._readers: OrderedDict[str, VideoReader] = OrderedDict()
+        self.target: VideoDataset | None = None
+        if cfg.sampler == "translation":
+            self.target = VideoDataset(replace(cfg, source=cfg.target, sampler="clips", target=""), split, seed)
+            if cfg.pairing == "paired":
+                self._pair = self._pair_targets()
+
+    def _pair_targets(self) -> list[int]:
+        """Target index of each source example (same relative name / same synthetic index)."""
+        assert self.target is not None
+        if self.synthetic is not None and self.target.synthetic is not None:
+            where = {vid: j for j, vid in enumerate(self.target._ids)}
+            keys = list(self._ids)
+        else:
+            where = {v.relpath: j for j, v in enumerate(self.target.videos)}
+            keys = [v.relpath for v in self.videos]
+        missing = [k for k in keys if k not in where]
+        if missing:
+            raise ValueError(
+                f"data.target {self.cfg.target!r} has no counterpart for {len(missing)} source "
+                f"video(s), e.g. {missing[0]!r}; paired translation needs the same relative names "
+                "(or use data.pairing=unpaired)"
+            )
+        return [where[k] for k in keys]
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -189,8 +218,11 @@ class VideoDataset(Dataset):
         else:
             start = contiguous_start(rng, n, cfg.frames, cfg.stride)
             idx = start + cfg.stride * np.arange(cfg.frames)
+        transform_state = rng.bit_generator.state  # paired translation repeats the crop/flip draws
         clip = apply_clip_transforms(self._frames(index, idx), cfg.size, cfg.resize, cfg.crop, cfg.hflip, rng)
         video = torch.from_numpy(clip).permute(3, 0, 1, 2).contiguous()  # (T,H,W,C) -> (C,T,H,W)
+        if cfg.sampler == "translation":
+            return {"source": video, "target": self._target_clip(index, idx, transform_state, rng)}
         if cfg.sampler == "paired":
             return self._paired(video)
         out["video"] = video
@@ -199,6 +231,28 @@ class VideoDataset(Dataset):
             out["levels"] = tuple(multilevel_clip(video, cfg.subsample_frame, phases))
             out["phases"] = torch.from_numpy(phases)
         return {"video": out.pop("video"), **out}
+
+    def _target_clip(
+        self, index: int, idx: np.ndarray, transform_state: dict, rng: np.random.Generator
+    ) -> torch.Tensor:
+        """uint8 ``(C, T, H, W)`` target-domain clip for source example ``index`` (see module doc)."""
+        assert self.target is not None
+        if self.cfg.pairing == "unpaired":
+            j = int(rng.integers(len(self.target)))
+            return self.target[(j, int(rng.integers(2**62)))]["video"]
+        j = self._pair[index]
+        n = self.target._num_frames(j)
+        if int(idx[-1]) >= n:
+            raise ValueError(
+                f"{self.target.describe(j)} has {n} frames, fewer than its source "
+                f"{self.describe(index)}; paired videos must have the same length"
+            )
+        t_rng = np.random.default_rng()
+        t_rng.bit_generator.state = transform_state
+        clip = apply_clip_transforms(
+            self.target._frames(j, idx), self.cfg.size, self.cfg.resize, self.cfg.crop, self.cfg.hflip, t_rng
+        )
+        return torch.from_numpy(clip).permute(3, 0, 1, 2).contiguous()
 
     def _paired(self, video: torch.Tensor) -> dict[str, torch.Tensor]:
         """uint8 ``(C, T, H, W)`` -> ``lr``/``hr`` float32 in [-1, 1] via ``degrade`` on [0, 1] frames."""

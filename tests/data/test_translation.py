@@ -1,0 +1,68 @@
+"""Paired / unpaired source-target clips for video-to-video translation."""
+
+import numpy as np
+import pytest
+import torch
+
+from vidgan.data import DataConfig, build_dataset
+from vidgan.io import write_video
+
+
+def _folder(root, names, offset, frames=6):
+    root.mkdir()
+    for k, name in enumerate(names):
+        # frame t of video k has value offset + 10 k + t everywhere: reveals which frames were taken
+        video = np.stack([np.full((20, 24, 3), offset + 10 * k + t, np.uint8) for t in range(frames)])
+        write_video(root / name, video)  # frame folder of PNGs (lossless)
+    return root
+
+
+def test_paired_clips_share_frames_crop_and_flip(tmp_path):
+    src = _folder(tmp_path / "a", ["v0", "v1", "v2"], 0)
+    tgt = _folder(tmp_path / "b", ["v0", "v1", "v2"], 100)
+    cfg = DataConfig(
+        source=str(src),
+        target=str(tgt),
+        sampler="translation",
+        frames=3,
+        size=16,
+        crop="random",
+        hflip=True,
+        val_fraction=0.0,
+    )
+    ds = build_dataset(cfg, "train")
+    for seed in range(5):
+        ex = ds[(1, seed)]
+        assert ex["source"].shape == ex["target"].shape == (3, 3, 16, 16)
+        assert ex["source"].dtype == torch.uint8
+        assert torch.equal(
+            ex["target"].int() - ex["source"].int(), torch.full_like(ex["source"], 100, dtype=torch.int)
+        )
+
+
+def test_unpaired_draws_independent_targets(tmp_path):
+    src = _folder(tmp_path / "a", ["v0", "v1"], 0)
+    tgt = _folder(tmp_path / "b", ["x0", "x1", "x2"], 100)
+    cfg = DataConfig(
+        source=str(src),
+        target=str(tgt),
+        sampler="translation",
+        pairing="unpaired",
+        frames=2,
+        size=16,
+        val_fraction=0.0,
+    )
+    ds = build_dataset(cfg, "train")
+    firsts = {int(ds[(0, s)]["target"][0, 0, 0, 0]) for s in range(12)}
+    assert len(firsts) > 2 and all(v >= 100 for v in firsts)
+    assert torch.equal(ds[(0, 3)]["target"], ds[(0, 3)]["target"])
+
+
+def test_paired_needs_matching_names(tmp_path):
+    src = _folder(tmp_path / "a", ["v0", "v1"], 0)
+    tgt = _folder(tmp_path / "b", ["v0", "other"], 100)
+    cfg = DataConfig(source=str(src), target=str(tgt), sampler="translation", frames=2, size=16, val_fraction=0.0)
+    with pytest.raises(ValueError, match="no counterpart.*'v1'.*pairing=unpaired"):
+        build_dataset(cfg, "train")
+    with pytest.raises(ValueError, match="needs data.target"):
+        build_dataset(DataConfig(sampler="translation"), "train")
