@@ -121,7 +121,7 @@ def preprocess(videos: Tensor, variant: Variant = "tf") -> Tensor:
         x = x[..., top : top + 224, left : left + 224]
     else:
         raise ValueError(f"unknown FVD variant '{variant}' (tf, styleganv, videogpt)")
-    return unfold_time(x * (2.0 / 255.0) - 1.0, t)
+    return unfold_time(2.0 * x / 255.0 - 1.0, t)  # the reference op order: 2. * x / 255. - 1
 
 
 @lru_cache(maxsize=4)

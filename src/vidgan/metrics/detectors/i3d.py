@@ -46,13 +46,18 @@ def _same_pad(size: int, k: int, s: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def _pad_same(x: Tensor, k: tuple[int, int, int], s: tuple[int, int, int], value: float) -> Tensor:
-    pads: list[int] = []
-    for size, kk, ss in zip(reversed(x.shape[2:]), reversed(k), reversed(s)):  # F.pad order: W, H, T
-        pads.extend(_same_pad(size, kk, ss))
-    if not any(pads):
-        return x
-    return F.pad(x, pads, value=value)
+def _same_pads(x: Tensor, k: tuple[int, int, int], s: tuple[int, int, int]) -> list[tuple[int, int]]:
+    """(before, after) TF "SAME" pads for the T, H, W axes of ``x`` (B, C, T, H, W)."""
+    return [_same_pad(size, kk, ss) for size, kk, ss in zip(x.shape[2:], k, s)]
+
+
+def _split_pads(pads: list[tuple[int, int]]) -> tuple[tuple[int, int, int], list[int]]:
+    """Symmetric part (handed to the conv/pool op: no copy) and the F.pad remainder (odd totals only)."""
+    sym = tuple(min(a, b) for a, b in pads)
+    extra: list[int] = []
+    for (a, b), m in zip(reversed(pads), reversed(sym)):  # F.pad order: W, H, T
+        extra.extend((a - m, b - m))
+    return sym, extra  # type: ignore[return-value]
 
 
 class Unit3D(nn.Module):
@@ -70,13 +75,23 @@ class Unit3D(nn.Module):
         nn.init.kaiming_normal_(self.weight)
 
     def forward(self, x: Tensor) -> Tensor:
-        x = F.conv3d(_pad_same(x, self.k, self.s, 0.0), self.weight, stride=self.s)
+        sym, extra = _split_pads(_same_pads(x, self.k, self.s))
+        if any(extra):
+            x = F.pad(x, extra)  # zero padding, as TF
+        x = F.conv3d(x, self.weight, stride=self.s, padding=sym)
         x = F.batch_norm(x, self.running_mean, self.running_var, None, self.beta, False, 0.0, self.eps)
-        return F.relu(x)
+        return F.relu_(x)
 
 
 def _max_pool_same(x: Tensor, k: tuple[int, int, int], s: tuple[int, int, int]) -> Tensor:
-    return F.max_pool3d(_pad_same(x, k, s, float("-inf")), k, s)
+    """TF "SAME" max-pool: padded cells never win (torch's implicit pool padding is -inf, like TF)."""
+    pads = _same_pads(x, k, s)
+    sym, extra = _split_pads(pads)
+    if any(extra):
+        x = F.pad(x, extra, value=float("-inf"))
+    if any(2 * p > kk for p, kk in zip(sym, k)):  # torch limits implicit padding to k // 2
+        x, sym = F.pad(x, [p for p in reversed(sym) for _ in (0, 1)], value=float("-inf")), (0, 0, 0)
+    return F.max_pool3d(x, k, s, padding=sym)
 
 
 class Mixed(nn.Module):
