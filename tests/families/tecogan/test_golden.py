@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidgan.families.tecogan.convert import import_weights
 from vidgan.families.tecogan.discriminator import assemble_triplets, merge_flows
 from vidgan.nn.space_to_depth import space_to_depth
 
@@ -31,6 +32,8 @@ def test_import_is_key_for_key(shared_dir, imported, port_files):
             assert torch.equal(ck["modules"]["generator"][k], v), k
     d = torch.load(imported["nb10"], weights_only=True)["modules"]["discriminator"]
     assert list(d) == [k for k, _, _ in keys["stnet"]]
+    folder = import_weights(port_files["nb10"], imported["nb10"].parent / "cache" / "tecogan")
+    assert folder.name == port_files["nb10"].stem + ".pt" and folder.is_file()
     bi = torch.load(imported["nb10_bi"], weights_only=True)
     assert len(bi["modules"]["generator"]) == 76 and bi["config"]["family"]["degradation"] == "bi"
 

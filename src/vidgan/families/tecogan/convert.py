@@ -144,9 +144,13 @@ def import_weights(
     """Convert a port generator ``.pth`` (and optionally a discriminator ``.pth``) to a vidgan checkpoint.
 
     Checks every key and shape (strict, key for key); BD/BI is read from the tap buffers unless given.
-    Returns ``out`` (written atomically).
+    ``out`` is the checkpoint file, or a folder (an existing directory or a path without suffix, as
+    ``vidgan weights import tecogan SRC`` passes) that receives ``<src stem>.pt``. Returns the file
+    written (atomically).
     """
     src, out = Path(src), Path(out)
+    if out.is_dir() or not out.suffix:
+        out = out / f"{src.stem}.pt"
     state = read_state(src)
     cfg = port_generator_config(state, degradation)
     gen = FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation)
