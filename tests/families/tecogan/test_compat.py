@@ -20,7 +20,10 @@ def test_counts_and_keys():
     pt, tf = FRNet(num_blocks=10), FRNet(num_blocks=10, compat="tf")
     assert count_parameters(tf) == 2_589_093
     assert list(pt.state_dict()) == list(tf.state_dict())  # same names and shapes: only the numerics differ
-    assert count_parameters(T.SpatioTemporalDiscriminator(compat="tf")) == 802_817  # spec §5.2 [TF]
+    d = T.SpatioTemporalDiscriminator(compat="tf")
+    assert count_parameters(d) == 802_817  # spec §5.2 [TF]
+    sync = torch.nn.SyncBatchNorm.convert_sync_batchnorm(d)  # multi-GPU: beta must survive the conversion
+    assert count_parameters(sync) == 802_817
 
 
 def test_transposed_conv_placement_is_a_one_pixel_phase():

@@ -111,15 +111,17 @@ def transposed_conv(nf: int, compat: Compat) -> nn.Module:
     return _TFSameConvTranspose2d(nf)
 
 
-class _BatchNormNoGamma(nn.BatchNorm2d):
-    """TF-slim ``batch_norm`` default: learned beta (``bias``), no gamma, eps 1e-3, decay 0.9."""
+class _BatchNormNoGamma(nn.Module):
+    """TF-slim ``batch_norm`` default: learned beta (``bias``), no gamma, eps 1e-3, decay 0.9. The
+    statistics live in a child ``BatchNorm2d`` (``norm``) so SyncBatchNorm conversion keeps ``bias``."""
 
     def __init__(self, c: int) -> None:
-        super().__init__(c, eps=1e-3, momentum=0.1, affine=False)
+        super().__init__()
+        self.norm = nn.BatchNorm2d(c, eps=1e-3, momentum=0.1, affine=False)
         self.bias = nn.Parameter(torch.zeros(c))
 
-    def forward(self, x: Tensor) -> Tensor:  # type: ignore[override]
-        return super().forward(x) + self.bias.view(1, -1, 1, 1)
+    def forward(self, x: Tensor) -> Tensor:
+        return self.norm(x) + self.bias.view(1, -1, 1, 1)
 
 
 def d_norm(c: int, compat: Compat) -> nn.Module:
