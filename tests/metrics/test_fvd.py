@@ -74,3 +74,21 @@ def test_protocol_names_and_biased_styleganv():
     rb = fvd_from_stats(a, b, FVDProtocol("styleganv"))
     assert ru.protocol["covariance"] == "unbiased" and rb.protocol["covariance"] == "biased"
     assert ru.value != rb.value
+
+
+@pytest.mark.slow
+def test_vid4_resize_convention_moves_logits(i3d_weights, shared_dir):
+    """metrics.md §1.4 [measured]: TF1-legacy vs PyTorch bilinear on the 26 16-frame Vid4 calendar clips
+    changes I3D logits by 9.7 % mean relative L2 and |Δμ|² = 4.63."""
+    from PIL import Image
+
+    from vidgan.metrics.fvd import i3d_stats, load_i3d
+
+    files = sorted((shared_dir / "data" / "vid4_calendar_lr").glob("*.png"))
+    video = np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files])  # (41, 144, 180, 3)
+    clips = [video[s : s + 16] for s in range(len(video) - 15)]
+    model, _ = load_i3d(i3d_weights)
+    st_tf = i3d_stats(clips, model, "tf", batch_size=2)
+    st_pt = i3d_stats(clips, model, "styleganv", batch_size=2)
+    d_mu = float(((st_tf.mean - st_pt.mean) ** 2).sum())
+    assert st_tf.n == 26 and abs(d_mu - 4.63) < 0.01, d_mu

@@ -54,3 +54,19 @@ def test_uint8_and_identity():
     x = torch.randint(0, 256, (1, 3, 6, 6), dtype=torch.uint8)
     y = resize_tf1_bilinear(x, (6, 6))
     assert y.dtype == torch.float32 and torch.equal(y, x.float())
+
+
+def test_vid4_calendar_tf1_vs_torch_regression(shared_dir):
+    """metrics.md §1.4 [measured]: 180x144 -> 224² on the 41 Vid4 calendar frames differs from PyTorch
+    bilinear by mean 3.16 / max 40.3 (0..255)."""
+    from PIL import Image
+
+    files = sorted((shared_dir / "data" / "vid4_calendar_lr").glob("*.png"))
+    assert len(files) == 41
+    x = torch.from_numpy(np.stack([np.asarray(Image.open(f).convert("RGB")) for f in files]))
+    x = x.permute(0, 3, 1, 2).float()
+    tf = resize_tf1_bilinear(x, (224, 224))
+    pt = F.interpolate(x, size=(224, 224), mode="bilinear", align_corners=False)
+    d = (tf - pt).abs()
+    assert abs(d.mean().item() - 3.16) < 0.005 and abs(d.max().item() - 40.3) < 0.05
+    assert abs(tf.mean().item() - 139.6002) < 1e-3  # regression value of this implementation
