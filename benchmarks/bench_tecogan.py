@@ -60,6 +60,13 @@ def throughput(preset: str, frames: int, dtype: str, h: int, w: int) -> tuple[di
     }, outs
 
 
+def current_rss_mib() -> float:
+    """Resident set size now (Linux ``/proc/self/statm``), MiB."""
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    return round(pages * resource.getpagesize() / 2**20, 1)
+
+
 def rss_child(n: int, size: tuple[int, int], blocks: int, nf: int) -> None:
     from vidgan.families.tecogan.generator import FRNet
     from vidgan.io import VideoWriter
@@ -69,12 +76,14 @@ def rss_child(n: int, size: tuple[int, int], blocks: int, nf: int) -> None:
     model = FRNet(nf=nf, num_blocks=blocks).eval()
     up = StreamingUpscaler(model)
     base_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # imports + model, before streaming
-    count = 0
+    count, samples = 0, []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp, VideoWriter(Path(tmp) / "out.mp4", fps=25) as writer:
         for frame in up.upscale(synthetic_frames(n, *size)):
             writer.write(frame)
             count += 1
+            if count % 10 == 0 or count == 1:
+                samples.append(current_rss_mib())
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(
@@ -83,6 +92,9 @@ def rss_child(n: int, size: tuple[int, int], blocks: int, nf: int) -> None:
                 "peak_rss_mib": round(peak_kib / 1024, 1),
                 "rss_before_stream_mib": round(base_kib / 1024, 1),
                 "stream_increment_mib": round((peak_kib - base_kib) / 1024, 1),
+                "current_rss_first_frame_mib": samples[0],
+                "current_rss_max_while_streaming_mib": max(samples),
+                "current_rss_last_mib": samples[-1],
                 "wall_s": round(time.perf_counter() - t0, 2),
             }
         )
@@ -92,7 +104,7 @@ def rss_child(n: int, size: tuple[int, int], blocks: int, nf: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--preset", default="frvsr", choices=["frvsr", "tecogan"])
-    ap.add_argument("--frames", type=int, default=8, help="frames for the throughput runs")
+    ap.add_argument("--frames", type=int, default=8, help="frames for the throughput runs (0: skip them)")
     ap.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0: torch default)")
     ap.add_argument("--rss-frames", default="50,1000")
     ap.add_argument("--rss-size", default="36x48", help="LR HxW of the memory runs")
@@ -107,15 +119,18 @@ def main() -> None:
         rss_child(args.rss_child, rss_size, args.rss_blocks, args.rss_nf)
         return
     h, w = 144, 180
-    fp32, a = throughput(args.preset, args.frames, "fp32", h, w)
-    bf16, b = throughput(args.preset, args.frames, "bf16", h, w)
-    bf16["max_abs_diff_vs_fp32"] = float(max((x - y).abs().max() for x, y in zip(a, b, strict=True)))
-    bf16["max_abs_diff_uint8_levels"] = int(
-        max(
-            ((x.clamp(0, 1) * 255).round() - (y.clamp(0, 1) * 255).round()).abs().max()
-            for x, y in zip(a, b, strict=True)
+    tp: list[dict] = []
+    if args.frames > 0:
+        fp32, a = throughput(args.preset, args.frames, "fp32", h, w)
+        bf16, b = throughput(args.preset, args.frames, "bf16", h, w)
+        bf16["max_abs_diff_vs_fp32"] = float(max((x - y).abs().max() for x, y in zip(a, b, strict=True)))
+        bf16["max_abs_diff_uint8_levels"] = int(
+            max(
+                ((x.clamp(0, 1) * 255).round() - (y.clamp(0, 1) * 255).round()).abs().max()
+                for x, y in zip(a, b, strict=True)
+            )
         )
-    )
+        tp = [fp32, bf16]
     rss = {}
     for n in (int(v) for v in args.rss_frames.split(",")):
         cmd = [
@@ -144,7 +159,7 @@ def main() -> None:
                 "preset": args.preset,
                 "lr_size": [h, w],
                 "hr_size": [4 * h, 4 * w],
-                "throughput": [fp32, bf16],
+                "throughput": tp,
                 "memory": {
                     "model": f"FRNet nf={args.rss_nf} blocks={args.rss_blocks} (FNet full width)",
                     "lr_size": list(rss_size),
