@@ -85,12 +85,12 @@ def bench_i3d(model: torch.nn.Module, dev: torch.device, clips: int, batch: int)
 
 def bench_convs(model: I3D, dev: torch.device, batch: int, repeats: int) -> dict:
     """Time the 3D convolutions of one forward on their own (same shapes and weights), plus FLOPs."""
-    calls: list[tuple[torch.Tensor, torch.Tensor, tuple]] = []
+    calls: list[tuple[torch.Tensor, torch.Tensor, dict]] = []
     orig = F.conv3d
 
-    def spy(x, w, b=None, stride=1, *a, **k):
-        calls.append((x.detach().clone(), w, (b, stride)))
-        return orig(x, w, b, stride, *a, **k)
+    def spy(x, w, b=None, **k):
+        calls.append((x.detach().clone(), w, {"bias": b, **k}))
+        return orig(x, w, b, **k)
 
     x = torch.zeros(batch, 3, 16, 224, 224, device=dev)
     F.conv3d = spy  # type: ignore[assignment]
@@ -101,15 +101,15 @@ def bench_convs(model: I3D, dev: torch.device, batch: int, repeats: int) -> dict
         F.conv3d = orig  # type: ignore[assignment]
     flops = 0
     with torch.inference_mode():
-        for xin, w, (b, stride) in calls:
-            y = orig(xin, w, b, stride)
+        for xin, w, k in calls:
+            y = orig(xin, w, **k)
             flops += 2 * y.numel() * w[0].numel()
         conv_times, full_times = [], []
         for _ in range(repeats):  # interleaved, best-of: both see the same machine load
             _sync(dev)
             t = time.perf_counter()
-            for xin, w, (b, stride) in calls:
-                orig(xin, w, b, stride)
+            for xin, w, k in calls:
+                orig(xin, w, **k)
             _sync(dev)
             conv_times.append(time.perf_counter() - t)
             t = time.perf_counter()

@@ -55,9 +55,7 @@ def add_parser(sub) -> None:
     p.add_argument("--stride", type=int, default=1, help="frame subsampling inside a clip")
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | cuda:N")
-    p.add_argument(
-        "--bf16", action="store_true", help="bfloat16 autocast for the feature network (not for papers)"
-    )
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the feature network (not for papers)")
     p.add_argument("--seed", type=int, default=0, help="seed for random clip offsets / generator sampling")
     p.add_argument(
         "--weights",
@@ -87,9 +85,7 @@ def _is_checkpoint(path: str) -> bool:
     return path.startswith("ckpt:") or (Path(path).is_file() and path.endswith(CHECKPOINT_SUFFIXES))
 
 
-def video_source(
-    path: str, num: int | None, seed: int, device: str
-) -> Callable[[int | None], Iterator[np.ndarray]]:
+def video_source(path: str, num: int | None, seed: int, device: str) -> Callable[[int | None], Iterator[np.ndarray]]:
     """PATH -> ``source(frames_needed) -> iterator of uint8 (T, H, W, 3)``, reading only what is needed."""
     if _is_checkpoint(path):
         ckpt = Path(path.removeprefix("ckpt:"))

@@ -101,10 +101,7 @@ def run(args: argparse.Namespace) -> int:
                 if spec.importer
                 else f"fetch: vidgan weights fetch {name}"
             )
-            print(
-                f"{name:18s} {state:8s} {spec.filename}\n    {spec.description}\n"
-                f"    licence: {spec.licence}; {how}"
-            )
+            print(f"{name:18s} {state:8s} {spec.filename}\n    {spec.description}\n    licence: {spec.licence}; {how}")
         return 0
     if cmd == "path":
         print(W.path(args.name))

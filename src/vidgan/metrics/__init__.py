@@ -77,6 +77,8 @@ def _run_fvd(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) 
     num = p.get("num", opts.num)
     span = (frames - 1) * stride + 1
     weights = opts.weights.get("i3d_k400_tfhub")
+    if variant == "videogpt":  # its own .pt (piergiaj layout) when given; else the same TF-Hub tensors
+        weights = opts.weights.get("i3d_videogpt", weights)
     res = fvd(
         real(None if variant == "styleganv" else span),
         fake(span),
@@ -193,9 +195,7 @@ def resolve(name: str) -> MetricSpec:
         n = int(m.group(1)) * (1000 if m.group(2) else 1) if m.group(1) else None
         return MetricSpec(name, "distribution", _run_fid, {"num_frames": n})
     if key in ("is_c3d_ucf101", "is_c3d_ucf101_tganv2"):
-        return MetricSpec(
-            name, "distribution", _run_isv, {"protocol": "tganv2" if "tganv2" in key else "styleganv"}
-        )
+        return MetricSpec(name, "distribution", _run_isv, {"protocol": "tganv2" if "tganv2" in key else "styleganv"})
     if key == "vsr_teco":
         metrics = ["psnr_y_teco", "ssim_y_teco", "lpips_teco", "tof_teco", "tlp_teco"]
         return MetricSpec(name, "paired", _run_vsr, {"metrics": metrics})

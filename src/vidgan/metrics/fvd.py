@@ -84,7 +84,13 @@ class FVDProtocol:
         return f"{prefix}_{n}_{frames_span}f{sub}"
 
     def as_dict(self) -> dict[str, Any]:
+        note = {}
+        if self.variant == "videogpt":
+            note["weights_note"] = "VideoGPT's i3d_pretrained_400.pt is a conversion of the TF-Hub tensors (gamma=1)"
+        elif self.variant == "styleganv":
+            note["weights_note"] = "TF-Hub tensors in vidgan's I3D; StyleGAN-V's TorchScript resize reproduced"
         return {
+            **note,
             "variant": self.variant,
             "network": "I3D RGB Kinetics-400 (TF-Hub deepmind/i3d-kinetics-400/1), logits time-mean, 400-d",
             "bn_eps": self.bn_eps,
@@ -103,9 +109,7 @@ class FVDProtocol:
 def preprocess(videos: Tensor, variant: Variant = "tf") -> Tensor:
     """uint8 ``(B, 3, T, H, W)`` -> float32 ``(B, 3, T, 224, 224)`` in [-1, 1] per the variant."""
     if videos.dtype != torch.uint8 or videos.ndim != 5 or videos.shape[1] != 3:
-        raise ValueError(
-            f"FVD expects uint8 RGB videos (B, 3, T, H, W), got {videos.dtype} {tuple(videos.shape)}"
-        )
+        raise ValueError(f"FVD expects uint8 RGB videos (B, 3, T, H, W), got {videos.dtype} {tuple(videos.shape)}")
     t = videos.shape[2]
     x = fold_time(videos).float()  # (B*T, 3, H, W), 0..255
     h, w = x.shape[-2:]
@@ -290,9 +294,7 @@ def fvd(
     real_stats = None
     key = None
     if real_cache_key is not None:
-        key = stats_key(
-            real_cache_key, extra["weights_sha256"], {**proto.as_dict(), "num": num, "bf16": bf16}
-        )
+        key = stats_key(real_cache_key, extra["weights_sha256"], {**proto.as_dict(), "num": num, "bf16": bf16})
         real_stats = load_cached_stats(key)
         extra["real_stats_cache"] = "hit" if real_stats is not None else "miss"
     if real_stats is None:

@@ -261,7 +261,7 @@ def convert_piergiaj(sd_in: dict[str, Tensor]) -> tuple[dict[str, Tensor], dict[
     sd: dict[str, Tensor] = {}
     dev = 0.0
     for mod, _ in _units():
-        src = mod.replace(".", ".", 1)
+        src = mod  # same module paths: Conv3d_1a_7x7, Mixed_3b.b1a, ...
         sd[f"{mod}.weight"] = sd_in[f"{src}.conv3d.weight"].float()
         sd[f"{mod}.beta"] = sd_in[f"{src}.bn.bias"].float()
         sd[f"{mod}.running_mean"] = sd_in[f"{src}.bn.running_mean"].float()

@@ -168,9 +168,7 @@ class InceptionFID(nn.Module):
 def preprocess_fid(frames: Tensor) -> Tensor:
     """uint8 ``(N, 3, H, W)`` -> float ``(N, 3, 299, 299)``: TF1-legacy bilinear, then (x - 128) / 128."""
     if frames.dtype != torch.uint8 or frames.ndim != 4 or frames.shape[1] != 3:
-        raise ValueError(
-            f"FID expects uint8 RGB frames (N, 3, H, W), got {frames.dtype} {tuple(frames.shape)}"
-        )
+        raise ValueError(f"FID expects uint8 RGB frames (N, 3, H, W), got {frames.dtype} {tuple(frames.shape)}")
     return (resize_tf1_bilinear(frames.float(), (299, 299)) - 128.0) / 128.0
 
 
@@ -185,8 +183,7 @@ def load_inception_fid(path: str | Path, device: str | torch.device = "cpu") -> 
     missing, unexpected = sorted(own - set(sd)), sorted(set(sd) - own)
     if missing or unexpected:
         raise ValueError(
-            f"{path}: not the pytorch-fid Inception layout "
-            f"(missing {missing[:3]}, unexpected {unexpected[:3]})"
+            f"{path}: not the pytorch-fid Inception layout (missing {missing[:3]}, unexpected {unexpected[:3]})"
         )
     model.load_state_dict(sd, strict=False)  # only num_batches_tracked may be absent
     return model.eval().requires_grad_(False).to(device)
