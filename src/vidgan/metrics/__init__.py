@@ -8,6 +8,7 @@ Every metric returns :class:`MetricResult` (value + protocol). Names (metrics.md
     fvd_videogpt[_<N>_<F>f]            VideoGPT/TATS port (BN eps 1e-5, short side + centre crop)
     fid, fid_<N>                       frame-level FID, TF Inception pool3 (N fake frames)
     is_c3d_ucf101, is_c3d_ucf101_tganv2   video IS (C3D UCF101), StyleGAN-V / TGANv2 protocols
+    fid_c3d_fc7_tganv2                 TGANv2's C3D-fc7 "FID" (parity only; not an FVD)
     psnr_y_teco, ssim_y_teco, lpips_teco, tof_teco, tlp_teco, psnr_y_basicsr, ssim_y_basicsr, psnr_rgb,
     vsr_teco (= the five TecoGAN metrics)  paired VSR metrics: --fake = outputs, --real = ground truth
 
@@ -115,33 +116,65 @@ def _run_fid(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) 
     ]
 
 
-def _run_isv(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+def _c3d(opts: EvalOptions):
     try:
         from vidgan.metrics.detectors.c3d import load_c3d_chainer
-        from vidgan.metrics.inception_score import isv
     except ImportError as e:  # pragma: no cover - depends on the metrics-B modules being present
-        raise RuntimeError(f"video IS is not available in this build: {e}") from e
+        raise RuntimeError(f"C3D metrics are not available in this build: {e}") from e
     from vidgan.metrics.weights import path as weights_path
 
     w = opts.weights.get("c3d_ucf101") or weights_path("c3d_ucf101")
     m = opts.weights.get("c3d_ucf101_mean") or weights_path("c3d_ucf101_mean")
-    model = load_c3d_chainer(w, m).eval().to(opts.device)
+    return load_c3d_chainer(w, m).eval().to(opts.device)
+
+
+def _c3d_batches(source: VideoSource, opts: EvalOptions, frames: int = 16):
+    """uint8 batches (B, 3, 16, H, W) of the first 16 frames of each video (the C3D input of both papers)."""
+    import torch
+
+    buf = []
+    for v in source(frames):
+        buf.append(np.asarray(v)[:frames])
+        if len(buf) == opts.batch_size:
+            yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3)
+            buf = []
+    if buf:
+        yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3)
+
+
+def _run_isv(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    try:
+        from vidgan.metrics.inception_score import isv
+    except ImportError as e:  # pragma: no cover
+        raise RuntimeError(f"video IS is not available in this build: {e}") from e
+    model = _c3d(opts)
+    return [isv(_c3d_batches(fake, opts), model, protocol=p["protocol"], num_videos=opts.num or 2048)]
+
+
+def _run_c3d_fid(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    """TGANv2's C3D "FID" (fc7, 4096-d; np.cov ddof 1): kept for parity, never called FVD (metrics.md §11)."""
+    from vidgan.metrics.feature_stats import FeatureStats
+    from vidgan.metrics.frechet import frechet_distance
+    from vidgan.metrics.inception_score import c3d_features
+
+    model = _c3d(opts)
     num = opts.num or 2048
-    frames = 16
-
-    def batches():
-        import torch
-
-        buf = []
-        for v in fake(frames):
-            buf.append(np.asarray(v)[:frames])
-            if len(buf) == opts.batch_size:
-                yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3).to(opts.device)
-                buf = []
-        if buf:
-            yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3).to(opts.device)
-
-    return [isv(batches(), model, protocol=p["protocol"], num_videos=num)]
+    stats = []
+    for source in (real, fake):
+        st = FeatureStats()
+        st.update(c3d_features(_c3d_batches(source, opts), model, num, layer="fc7"))
+        stats.append(st)
+    fd = frechet_distance(stats[0].mean, stats[0].cov(), stats[1].mean, stats[1].cov())
+    protocol = {
+        "network": "C3D UCF101 (TGANv2 Chainer weights), fc7 4096-d",
+        "weights_sha256": getattr(model, "weights_sha256", None),
+        "frames": 16,
+        "clip_sampling": "first 16 frames",
+        "covariance": "unbiased",
+        "n_real": stats[0].n,
+        "n_fake": stats[1].n,
+    }
+    return [MetricResult("fid_c3d_fc7_tganv2", float(fd), protocol)]
 
 
 def _run_vsr(real: str | Path, fake: str | Path, opts: EvalOptions, **p: Any) -> list[MetricResult]:
@@ -194,6 +227,8 @@ def resolve(name: str) -> MetricSpec:
     if m:
         n = int(m.group(1)) * (1000 if m.group(2) else 1) if m.group(1) else None
         return MetricSpec(name, "distribution", _run_fid, {"num_frames": n})
+    if key == "fid_c3d_fc7_tganv2":
+        return MetricSpec(name, "distribution", _run_c3d_fid, {})
     if key in ("is_c3d_ucf101", "is_c3d_ucf101_tganv2"):
         return MetricSpec(name, "distribution", _run_isv, {"protocol": "tganv2" if "tganv2" in key else "styleganv"})
     if key == "vsr_teco":
@@ -219,6 +254,7 @@ def list_metrics() -> list[str]:
         "fid50k",
         "is_c3d_ucf101",
         "is_c3d_ucf101_tganv2",
+        "fid_c3d_fc7_tganv2",
         "vsr_teco",
         *_VSR_NAMES,
     ]
