@@ -46,6 +46,4 @@ def test_shifted_impulse():
 
 def state_keys_ok() -> bool:
     m = BicubicUpsampler(4)
-    return (
-        list(m.state_dict()) == ["kernels"] and list(BicubicUpsampler(4, persistent=False).state_dict()) == []
-    )
+    return list(m.state_dict()) == ["kernels"] and list(BicubicUpsampler(4, persistent=False).state_dict()) == []

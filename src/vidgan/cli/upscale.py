@@ -29,9 +29,7 @@ def add_parser(sub) -> None:
         metavar="N",
         help="process N x N LR tiles with their own recurrence (0 = whole frames; saves memory, small seams)",
     )
-    p.add_argument(
-        "--dtype", choices=["fp32", "bf16"], default="fp32", help="compute precision (bf16: autocast)"
-    )
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="compute precision (bf16: autocast)")
     p.add_argument("--fps", type=float, default=0.0, help="output fps (0: the input's)")
     add_common(p)
     p.set_defaults(func=run)

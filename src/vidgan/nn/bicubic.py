@@ -31,9 +31,7 @@ def bicubic_taps(scale: int = 4, a: float = -0.75) -> Tensor:
     rows = []
     for k in range(scale):
         t = k / scale
-        rows.append(
-            [_keys_cubic(t + 1.0, a), _keys_cubic(t, a), _keys_cubic(1.0 - t, a), _keys_cubic(2.0 - t, a)]
-        )
+        rows.append([_keys_cubic(t + 1.0, a), _keys_cubic(t, a), _keys_cubic(1.0 - t, a), _keys_cubic(2.0 - t, a)])
     return torch.tensor(rows, dtype=torch.float64).to(torch.float32)
 
 

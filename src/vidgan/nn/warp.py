@@ -23,9 +23,7 @@ def backward_warp(img: Tensor, flow: Tensor) -> Tensor:
     Bilinear sample of ``img`` at ``(x + dx, y + dy)``, coordinates clamped to the image.
     """
     if img.dim() != 4 or flow.dim() != 4 or flow.shape[1] != 2:
-        raise ValueError(
-            f"backward_warp expects img (N,C,H,W) and flow (N,2,H,W), got {img.shape}, {flow.shape}"
-        )
+        raise ValueError(f"backward_warp expects img (N,C,H,W) and flow (N,2,H,W), got {img.shape}, {flow.shape}")
     if img.shape[0] != flow.shape[0] or img.shape[-2:] != flow.shape[-2:]:
         raise ValueError(f"img {tuple(img.shape)} and flow {tuple(flow.shape)} differ in batch or size")
     n, _, h, w = img.shape
