@@ -97,8 +97,12 @@ def test_human_output_and_errors(tmp_path, monkeypatch, capsys):
 def test_checkpoint_hook(tmp_path, monkeypatch):
     ck = tmp_path / "g.pt"
     ck.write_bytes(b"x")
-    with pytest.raises(ValueError, match="no checkpoint loader"):
-        eval_cli.video_source(str(ck), 2, 0, "cpu")
+    eval_cli.set_checkpoint_loader(None)
+    try:
+        with pytest.raises(ValueError, match="no checkpoint loader"):
+            eval_cli.video_source(str(ck), 2, 0, "cpu")
+    finally:
+        eval_cli.set_checkpoint_loader(eval_cli.sample_from_checkpoint)
     calls = []
 
     def loader(path, num, frames, seed, device):
@@ -109,7 +113,7 @@ def test_checkpoint_hook(tmp_path, monkeypatch):
     try:
         vids = list(eval_cli.video_source(str(ck), 3, 7, "cpu")(5))
     finally:
-        eval_cli.set_checkpoint_loader(None)
+        eval_cli.set_checkpoint_loader(eval_cli.sample_from_checkpoint)
     assert len(vids) == 3 and vids[0].shape == (5, 4, 4, 3) and calls == [("g.pt", 3, 5, 7, "cpu")]
 
 
@@ -131,3 +135,33 @@ def test_vsr_metric_wired_through_cli(tmp_path, capsys):
     (r,) = doc["results"]
     direct = vsr.evaluate_vsr(tmp_path / "out", tmp_path / "gt", metrics=["psnr_y_teco"], progress=False)
     assert r["metric"] == "psnr_y_teco" and abs(r["value"] - direct[0].value) < 1e-9 and 20 < r["value"] < 60
+
+
+def test_run_directory_is_sampled_on_the_fly(tmp_path):
+    """A training run directory as --fake: seeded EMA samples from its latest checkpoint."""
+    from vidgan.cli.main import main as vidgan_main
+
+    run = tmp_path / "run"
+    assert (
+        vidgan_main(
+            [
+                "train",
+                "tganv2:tiny",
+                "train.batch_size=1",
+                "train.sample_every_clips=100",
+                "--run-dir",
+                str(run),
+                "--max-clips",
+                "1",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    source = eval_cli.video_source(str(run), 3, 5, "cpu")
+    vids = list(source(8))
+    again = list(source(8))
+    assert len(vids) == 3 and vids[0].shape == (8, 32, 32, 3) and vids[0].dtype == np.uint8
+    assert all(np.array_equal(a, b) for a, b in zip(vids, again))
+    synth = list(eval_cli.video_source("moving-digits:num_videos=4", None, 0, "cpu")(6))
+    assert len(synth) == 4 and synth[0].shape[0] == 6

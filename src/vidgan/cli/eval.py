@@ -1,9 +1,11 @@
 """``vidgan eval``: exact-protocol metrics between real and generated videos (or VSR outputs vs truth).
 
-PATH (``--real``/``--fake``) = a folder of videos / frame folders / zips (read with ``vidgan.io``), or a
-generator checkpoint when a loader is registered (:func:`set_checkpoint_loader`, called by the lead's
-wiring): ``loader(path, num_videos, frames, seed, device) -> Iterable[uint8 (T, H, W, 3)]``. Checkpoints
-are recognised by suffix (.pt .pth .ckpt .pkl .safetensors) or a ``ckpt:`` prefix.
+PATH (``--real``/``--fake``) = a folder of videos / frame folders / zips (read with ``vidgan.io``), an
+embedded dataset name (``moving-digits``...), or a generator checkpoint / training run directory, sampled on
+the fly (seeded, EMA weights) by :func:`sample_from_checkpoint` (replaceable through
+:func:`set_checkpoint_loader`: ``loader(path, num_videos, frames, seed, device) -> Iterable[uint8 (T, H, W,
+3)]``). Checkpoints are recognised by suffix (.pt .pth .ckpt .pkl .safetensors), a ``ckpt:`` prefix, or a
+run directory holding ``checkpoints/ckpt-*.pt``.
 """
 
 from __future__ import annotations
@@ -82,7 +84,32 @@ def _device(name: str) -> str:
 
 
 def _is_checkpoint(path: str) -> bool:
-    return path.startswith("ckpt:") or (Path(path).is_file() and path.endswith(CHECKPOINT_SUFFIXES))
+    """A checkpoint file, a ``ckpt:`` prefix, or a training run directory (``<dir>/checkpoints/ckpt-*.pt``)."""
+    p = Path(path)
+    return (
+        path.startswith("ckpt:")
+        or (p.is_file() and path.endswith(CHECKPOINT_SUFFIXES))
+        or (p.is_dir() and any((p / "checkpoints").glob("ckpt-*.pt")))
+    )
+
+
+def sample_from_checkpoint(
+    path: Path, num: int | None, frames: int | None, seed: int, device: str
+) -> Iterator[np.ndarray]:
+    """Default loader: seeded samples (EMA generator) from a vidgan checkpoint or run directory."""
+    import torch
+
+    from vidgan.core.video import batch_to_videos
+    from vidgan.sampling.generate import load_for_inference, sample_batches
+
+    dev = torch.device(device)
+    cfg, parts, modules = load_for_inference(path, dev)
+    n = num if num is not None else 2048
+    for batch in sample_batches(parts, modules["generator"], n, frames or cfg.data.frames, seed, 8, dev):
+        yield from batch_to_videos(batch)
+
+
+_CHECKPOINT_LOADER = sample_from_checkpoint
 
 
 def video_source(path: str, num: int | None, seed: int, device: str) -> Callable[[int | None], Iterator[np.ndarray]]:
@@ -100,7 +127,19 @@ def video_source(path: str, num: int | None, seed: int, device: str) -> Callable
             yield from loader(ckpt, num, frames, seed, device)
 
         return from_ckpt
-    from vidgan.io import list_videos, read_video
+    from vidgan.data.synthetic import is_synthetic
+
+    if is_synthetic(path):
+        from vidgan.data import VideoSource
+
+        src = VideoSource(path, seed=seed)
+
+        def from_synthetic(frames: int | None) -> Iterator[np.ndarray]:
+            for i in range(min(len(src), num) if num else len(src)):
+                yield src[i][:frames] if frames else src[i]
+
+        return from_synthetic
+    from vidgan.io import VideoReadError, list_videos, read_video
 
     if not Path(path).exists():
         raise FileNotFoundError(f"{path}: no such folder/file of videos")
@@ -110,7 +149,12 @@ def video_source(path: str, num: int | None, seed: int, device: str) -> Callable
 
     def from_folder(frames: int | None) -> Iterator[np.ndarray]:
         for f in files:
-            yield read_video(f, start=0, num=frames)
+            try:
+                yield read_video(f, start=0, num=frames)
+            except IndexError:
+                raise VideoReadError(
+                    f"{f}: shorter than the {frames} frames this protocol needs; drop it or lower --frames"
+                ) from None
 
     return from_folder
 
