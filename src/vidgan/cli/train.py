@@ -35,6 +35,20 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--eval",
+        dest="eval_metrics",
+        nargs="+",
+        default=[],
+        metavar="METRIC",
+        help="metrics computed periodically on EMA samples, e.g. --eval fvd (needs the I3D weights: "
+        "`vidgan weights import i3d_k400_tfhub PATH`)",
+    )
+    p.add_argument("--eval-every", type=int, default=0, metavar="CLIPS", help="evaluate every CLIPS clips seen")
+    p.add_argument("--eval-num", type=int, default=64, help="videos per side for --eval")
+    p.add_argument(
+        "--eval-real", default=None, help="real videos for --eval (default: the validation split of data.source)"
+    )
     add_common(p)
     p.set_defaults(func=run)
 
@@ -62,9 +76,23 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--max-clips must be a positive number of clips")
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(cfg)
     device = pick_device(args.device)
+    hook = None
+    if args.eval_metrics:
+        from vidgan.cli._train_eval import make_eval_hook
+
+        if args.eval_every <= 0:
+            raise ValueError("--eval needs --eval-every CLIPS (how often to evaluate)")
+        hook = make_eval_hook(cfg, args.eval_metrics, args.eval_num, args.eval_real, device)
     dataset = build_dataset(cfg.data, "train", seed=cfg.seed)
     result = train(
-        cfg, run_dir, dataset, device=device, max_clips=args.max_clips, progress=not args.no_progress
+        cfg,
+        run_dir,
+        dataset,
+        device=device,
+        max_clips=args.max_clips,
+        progress=not args.no_progress,
+        eval_hook=hook,
+        eval_every_clips=args.eval_every,
     )
     if dist.is_main():
         samples = sorted((run_dir / "samples").glob("*.mp4"))
