@@ -60,7 +60,7 @@ PRESETS: dict[str, dict] = {
     # The faithful TGANv2-structured 64 px variant of the port's Moving-MNIST case (spec §1.7 b, §11):
     # t_size 4, one Up block before level 1, frames [2,2,2] -> 16f@8^2, 8f@16^2, 4f@32^2, 2f@64^2;
     # widths shrunk for a CPU (G 0.60 M, D 1.82 M parameters): 0.93 CPU s per batch-8 iteration on one
-    # thread (measured, Xeon box), i.e. about 1 h single-threaded for the 4,000 iterations, less with more
+    # thread (measured, AMD EPYC box), i.e. about 1 h single-threaded for the 4,000 iterations, less with more
     # cores; constant LR (as the port).
     "moving_digits_64": {
         "family": {"t_size": 4, "n_pre_blocks": 1, "ch": 8, "clstm_ch": 64, "mid_ch": 8, "decay_clips": 0},
