@@ -93,9 +93,13 @@ class TecoObjective:
                     "family.vgg_weight > 0 needs family.vgg_weights=<path to vgg19-dcbb9e9d.pth> "
                     "(torchvision layout; never downloaded at run time), or set family.vgg_weight=0"
                 )
-            self._vgg = VGG19Features(
-                None if w == "random" else w, preprocess=self.cfg.vgg_preprocess, sha256=self.cfg.vgg_sha256
-            )
+            # Built lazily, so "random" weights (tests) must not depend on when it is first needed: a fixed
+            # seed, outside the global RNG stream, keeps a resumed run identical to an uninterrupted one.
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(0x5EED)
+                self._vgg = VGG19Features(
+                    None if w == "random" else w, preprocess=self.cfg.vgg_preprocess, sha256=self.cfg.vgg_sha256
+                )
         return self._vgg.to(device)
 
     def prepare(self, batch: Mapping[str, Any]) -> tuple[Tensor, Tensor]:
