@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from vidgan.nn.conv3d import Conv3d
+
 from .config import Config
 
 __all__ = ["TGANv2Discriminator", "ResNetVideoDiscriminator", "downsample", "DisBlock", "OptimizedDisBlock"]
@@ -39,7 +41,7 @@ def downsample(x: Tensor, pad_odd: bool = True) -> Tensor:
 
 
 def _conv3(in_ch: int, out_ch: int) -> nn.Conv3d:
-    conv = nn.Conv3d(in_ch, out_ch, 3, padding=1)
+    conv = Conv3d(in_ch, out_ch, 3, padding=1)  # nn.Conv3d + the CPU-bf16 T=2 gradient workaround
     nn.init.xavier_uniform_(conv.weight, math.sqrt(2))  # Chainer GlorotUniform(sqrt 2)
     nn.init.zeros_(conv.bias)
     return conv
