@@ -30,8 +30,10 @@ def test_periodic_fvd_is_logged(tmp_path, i3d_weights, capsys):
     logs = [json.loads(x) for x in (run / "log.jsonl").read_text().splitlines()]
     # the logged name carries the protocol: 3 videos per side, 16 frames
     fvd = [rec["eval/fvd_3_16f"] for rec in logs if "eval/fvd_3_16f" in rec]
-    assert len(fvd) == 1 and fvd[0] > 10  # an untrained generator vs real digits: far apart
-    assert "[eval @ 2 clips] fvd_3_16f=" in capsys.readouterr().out
+    assert len(fvd) == 2 and min(fvd) > 10  # at 0 clips (baseline) and at 2; untrained vs real digits: far apart
+    assert logs[0]["clips_seen"] == 0 and "eval/fvd_3_16f" in logs[0]
+    out = capsys.readouterr().out
+    assert "[eval @ 0 clips] fvd_3_16f=" in out and "[eval @ 2 clips] fvd_3_16f=" in out
 
 
 def test_eval_needs_an_interval_and_a_distribution_metric(tmp_path, capsys):

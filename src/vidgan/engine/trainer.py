@@ -367,6 +367,10 @@ def train(
     start_clips, t0 = t.clips_seen, time.time()
     if t.clips_seen == 0:
         t.write_samples(preview_batch)
+        if eval_hook is not None and eval_every_clips > 0:  # the untrained baseline, logged at 0 clips
+            base = eval_hook(t.parts, {**t.parts.modules, **({"ema": t.ema} if t.ema else {})}, 0)
+            if t.logger is not None and base:
+                t.logger.log(0, 0, base)
     try:
         while t.clips_seen < stop:
             batch = to_device(next(it), device)
