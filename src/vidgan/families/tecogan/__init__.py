@@ -45,6 +45,9 @@ _FRVSR_FAMILY = {
     "dfeat_weight": 0.0,
 }
 _DATA = {
+    # the embedded camera pans over real photographs (README: `vidgan train tecogan:frvsr` runs out of the box);
+    # point data.source at a folder of HR videos (e.g. VimeoTecoGAN) for real training
+    "source": "photo-pans",
     "sampler": "paired",
     "frames": 10,
     "size": 128,
