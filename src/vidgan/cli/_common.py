@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose paragraphs to the terminal width; keeps indented lines (examples) exactly as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        out = []
+        for line in text.splitlines():
+            if line.startswith("  ") or not line.strip():
+                out.append(indent + line)
+            else:
+                out.append(textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent))
+        return "\n".join(out)
 
 
 def add_common(p: argparse.ArgumentParser, device: bool = True) -> None:
@@ -22,5 +36,5 @@ def new_parser(sub, name: str, help: str, description: str, example: str) -> arg
         help=help,
         description=description,
         epilog=f"example:\n  {example}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )

@@ -6,6 +6,8 @@ import argparse
 import importlib
 import sys
 
+from vidgan.cli._common import HelpFormatter
+
 # command -> module under vidgan.cli (imported lazily so `vidgan --help` stays fast)
 COMMANDS: dict[str, str] = {
     "families": "families",
@@ -33,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="vidgan",
         description="Train, sample and evaluate temporally coherent video GANs (TGANv2, TecoGAN/FRVSR, ...).",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     from vidgan import __version__
 
