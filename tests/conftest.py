@@ -33,8 +33,13 @@ def shared_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _deterministic_torch():
+    """Seeded, and one intra-op thread: on the 2-core CI box two OpenMP threads were measured up to 40x slower
+    under contention (and float32 results depend slightly on the thread count)."""
     torch.manual_seed(0)
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield
+    torch.set_num_threads(n)
 
 
 @pytest.fixture(autouse=True)

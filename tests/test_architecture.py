@@ -45,9 +45,7 @@ def test_imports_point_downward(path):
         target = mod.split(".")[1]
         if target not in RANK or target == mine:
             continue
-        assert RANK[target] < RANK[mine], (
-            f"{path.relative_to(SRC)} imports {mod}: {target} is not below {mine}"
-        )
+        assert RANK[target] < RANK[mine], f"{path.relative_to(SRC)} imports {mod}: {target} is not below {mine}"
     if mine == "families" and len(parts) > 2:  # a family folder
         fam = parts[1]
         for mod in _imports(path):

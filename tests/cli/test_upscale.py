@@ -14,15 +14,6 @@ from vidgan.families.tecogan import Config, build_generator
 from vidgan.io import VideoReader, VideoWriter
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """2 shared CPU cores: one intra-op thread is much faster under contention."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture
 def tiny_ckpt(tmp_path):
     torch.manual_seed(0)

@@ -34,9 +34,7 @@ def _worker(rank: int, world: int, port: int, family: str, run_dir: str, out: st
     res = train(cfg, run_dir, ds, device=torch.device("cpu"), max_clips=4, progress=False)
     # every rank saves its own view of the weights for the parent to compare
     weights = {role: m.state_dict() for role, m in res.modules.items()}
-    torch.save(
-        {"step": res.step, "clips": res.clips_seen, "weights": weights}, os.path.join(out, f"rank{rank}.pt")
-    )
+    torch.save({"step": res.step, "clips": res.clips_seen, "weights": weights}, os.path.join(out, f"rank{rank}.pt"))
     dist.shutdown()
 
 

@@ -45,9 +45,7 @@ def test_resume_equals_uninterrupted(family, tmp_path):
     ds = build_dataset(cfg.data, "train", seed=cfg.seed)
     clips = 4 * cfg.train.batch_size
     full = train(cfg, tmp_path / "full", ds, device=torch.device("cpu"), max_clips=clips, progress=False)
-    half = train(
-        cfg, tmp_path / "split", ds, device=torch.device("cpu"), max_clips=clips // 2, progress=False
-    )
+    half = train(cfg, tmp_path / "split", ds, device=torch.device("cpu"), max_clips=clips // 2, progress=False)
     assert half.step == 2
     resumed = train(cfg, tmp_path / "split", ds, device=torch.device("cpu"), max_clips=clips, progress=False)
     assert full.step == resumed.step == 4 and full.clips_seen == resumed.clips_seen == clips

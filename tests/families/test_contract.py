@@ -49,9 +49,7 @@ def test_every_phase_gives_finite_grads(name):
         assert loss.ndim == 0 and torch.isfinite(loss)
         parts.optimizers[phase.optimizer].zero_grad(set_to_none=True)
         loss.backward()
-        grads = [
-            p.grad for role in phase.modules for p in parts.modules[role].parameters() if p.grad is not None
-        ]
+        grads = [p.grad for role in phase.modules for p in parts.modules[role].parameters() if p.grad is not None]
         assert grads, f"{name}: phase {phase.name} produced no gradients"
         assert all(torch.isfinite(g).all() for g in grads)
         assert any(g.abs().sum() > 0 for g in grads)
@@ -84,9 +82,7 @@ def test_state_dict_round_trip_and_same_seed_same_init(name):
     for role, m in parts.modules.items():
         sd = m.state_dict()
         for k, v in sd.items():
-            assert torch.equal(v, again.modules[role].state_dict()[k]), (
-                f"{role}.{k}: same seed, different init"
-            )
+            assert torch.equal(v, again.modules[role].state_dict()[k]), f"{role}.{k}: same seed, different init"
         clone = copy.deepcopy(again.modules[role])
         for p in clone.parameters():
             p.data.add_(1.0)

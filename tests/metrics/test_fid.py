@@ -7,8 +7,6 @@ import torch
 from vidgan.metrics.detectors.inception import InceptionFID, load_inception_fid, preprocess_fid
 from vidgan.metrics.fid import fid_videos
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 # Names as in pytorch-fid's pt_inception-2015-12-05-6726825d.pth (torchvision InceptionV3 attributes).
 OFFICIAL_KEYS = [
     "Conv2d_1a_3x3.conv.weight",

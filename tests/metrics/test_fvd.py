@@ -7,8 +7,6 @@ import torch
 from vidgan.metrics.feature_stats import FeatureStats
 from vidgan.metrics.fvd import FVDProtocol, fvd, fvd_from_stats, preprocess, sample_clips
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 GOLDEN_30F = 151.3924  # metrics.md §1.6 / golden/metrics/README.md (TF published 151.39244)
 GOLDEN_16F = 152.9019  # same test, 16 frames (plain-torch port; no TF value)
 

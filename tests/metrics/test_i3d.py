@@ -6,8 +6,6 @@ import torch
 from vidgan.metrics.detectors.i3d import I3D, _same_pad, convert_piergiaj, to_tf_layout
 from vidgan.metrics.fvd import load_i3d
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def test_tf_same_padding_rule():
     # out = ceil(n/s); total = (out-1)*s + k - n; the odd pixel goes at the end (TF), not the start.

@@ -9,8 +9,6 @@ import pytest
 
 from vidgan.metrics import weights as W
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def test_crc32c_known_vectors():
     assert W.crc32c(b"123456789") == 0xE3069283

@@ -11,14 +11,6 @@ from vidgan.families.tecogan.generator import FRNet
 from vidgan.sampling.vsr import StreamingUpscaler, load_upscaler
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _tiny() -> FRNet:
     torch.manual_seed(0)
     g = FRNet(nf=8, num_blocks=2).eval()

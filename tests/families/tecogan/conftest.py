@@ -16,15 +16,6 @@ def load_npz(shared: Path, name: str) -> dict[str, np.ndarray]:
         return {k: d[k] for k in d.files}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """The CI box has 2 shared cores: one intra-op thread is several times faster under contention."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="session")
 def golden(shared_dir):
     return lambda name: load_npz(shared_dir, name)

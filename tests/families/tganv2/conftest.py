@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from vidgan.families.tganv2 import Config
 from vidgan.families.tganv2.convert import load_chainer_state
@@ -77,12 +76,3 @@ def make_gen(gen_state, golden_cfg):
 @pytest.fixture
 def dis(dis_state, golden_cfg) -> TGANv2Discriminator:
     return load_chainer_state(TGANv2Discriminator(golden_cfg), dis_state)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Float32 results depend slightly on the BLAS thread count; one thread is also polite here."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
