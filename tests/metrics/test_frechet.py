@@ -53,3 +53,20 @@ def test_errors_name_the_problem():
         frechet_distance(np.zeros(2), np.eye(2), np.zeros(3), np.eye(3))
     with pytest.raises(ValueError, match="NaN"):
         frechet_distance(np.full(2, np.nan), np.eye(2), np.zeros(2), np.eye(2))
+
+
+def test_cholesky_and_eigen_routes_agree(monkeypatch):
+    """Full-rank S1 takes the Cholesky route; singular S1 the sqrt(S1) route: the same number either way."""
+    import vidgan.metrics.frechet as fr
+
+    rng = np.random.default_rng(5)
+    mu1, s1 = _stats(rng, 400, 48)
+    mu2, s2 = _stats(rng, 400, 48, shift=0.2, scale=0.9)
+    fast = frechet_distance(mu1, s1, mu2, s2)
+
+    def no_cholesky(*a, **k):
+        raise np.linalg.LinAlgError("forced")
+
+    monkeypatch.setattr(fr.scipy.linalg, "cholesky", no_cholesky)
+    slow = frechet_distance(mu1, s1, mu2, s2)
+    assert abs(fast - slow) <= 1e-9 * abs(slow)

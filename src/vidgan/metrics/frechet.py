@@ -2,9 +2,10 @@
 
     FD = ||mu1 - mu2||^2 + tr(S1) + tr(S2) - 2 tr( sqrt(S1 S2) )
 
-``tr sqrt(S1 S2)`` is evaluated in the symmetric form ``sum sqrt(eig( sqrt(S1) S2 sqrt(S1) ))`` (the
-matrix is similar to S1 S2 and symmetric PSD, so ``scipy.linalg.eigh`` applies), as TF-GAN's
-``frechet_classifier_distance_from_activations`` does with SVD. Never ``scipy.linalg.sqrtm(disp=...)``:
+``tr sqrt(S1 S2)`` is evaluated in a symmetric form ``sum sqrt(eig( F^T S2 F ))`` with ``S1 = F F^T``
+(Cholesky factor, or ``sqrt(S1)`` when S1 is singular; the matrix is similar to S1 S2 and symmetric PSD, so
+``scipy.linalg.eigvalsh`` applies), as TF-GAN's ``frechet_classifier_distance_from_activations`` does with
+SVD. Never ``scipy.linalg.sqrtm(disp=...)``:
 deprecated in SciPy 1.16, removed in 1.18, and 5-8x slower at d = 2048 (§2.2).
 
 Tiny negative eigenvalues (always present when N < d) are clipped to 0; their magnitude is reported.
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.blas
 
 __all__ = ["FrechetInfo", "frechet_distance", "trace_sqrt_product", "psd_sqrt"]
 
@@ -41,9 +43,22 @@ def psd_sqrt(sigma: np.ndarray) -> tuple[np.ndarray, float]:
 
 
 def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray) -> tuple[float, float]:
-    """``tr sqrt(sigma1 @ sigma2)`` for PSD ``(d, d)`` matrices; returns (trace, most negative eigenvalue)."""
-    s1, neg1 = psd_sqrt(sigma1)
-    m = s1 @ sigma2 @ s1
+    """``tr sqrt(sigma1 @ sigma2)`` for PSD ``(d, d)`` matrices; returns (trace, most negative eigenvalue).
+
+    Full-rank ``sigma1`` (N > d features): Cholesky ``sigma1 = L L^T``; ``L^T sigma2 L`` is symmetric PSD and
+    similar to ``sigma1 sigma2``, so its eigenvalues (no eigenvectors needed) give the trace. This is ~3x
+    cheaper than forming ``sqrt(sigma1)`` with a full eigendecomposition. Rank-deficient ``sigma1`` (N <= d)
+    has no Cholesky factor: then ``sqrt(sigma1)`` from ``eigh`` (negative eigenvalues clipped) plays ``L``.
+    """
+    neg1 = 0.0
+    try:
+        s1 = scipy.linalg.cholesky(sigma1, lower=True, check_finite=False)
+        # L^T (sigma2 L) with triangular multiplies (trmm: half the flops of a general matmul each)
+        t = scipy.linalg.blas.dtrmm(1.0, s1, np.asfortranarray(sigma2), side=1, lower=1)
+        m = scipy.linalg.blas.dtrmm(1.0, s1, t, side=0, lower=1, trans_a=1, overwrite_b=1)
+    except np.linalg.LinAlgError:
+        s1, neg1 = psd_sqrt(sigma1)
+        m = s1 @ sigma2 @ s1
     m = 0.5 * (m + m.T)  # symmetric up to rounding; eigh reads one triangle only
     w = scipy.linalg.eigvalsh(m)
     neg = min(neg1, float(min(w.min(initial=0.0), 0.0)))
