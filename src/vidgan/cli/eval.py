@@ -213,13 +213,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(doc, indent=1))
     if args.out:
-        import os
-        import tempfile
+        from vidgan.core.atomic import atomic_write
 
-        dst = Path(args.out)
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.")
-        with os.fdopen(fd, "w") as f:
+        with atomic_write(args.out, "w") as f:
             json.dump(doc, f, indent=1)
-        os.replace(tmp, dst)
     return 0

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 
+from vidgan.core.atomic import atomic_write
 from vidgan.io import VideoReader, VideoReadError, list_videos, split_zip_path
 
 __all__ = ["VideoInfo", "scan_videos", "index_cache_path"]
@@ -72,11 +72,8 @@ def _load_cache(path: str, root: str) -> dict:
 def _save_cache(path: str, root: str, entries: dict) -> None:
     """Atomic write; an unwritable cache is not an error (the scan just repeats next time)."""
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".vidgan_index.", suffix=".tmp", dir=os.path.dirname(path))
-        with os.fdopen(fd, "w") as f:
+        with atomic_write(path, "w") as f:
             json.dump({"version": _VERSION, "root": root, "entries": entries}, f, sort_keys=True)
-        os.replace(tmp, path)
     except OSError:
         pass
 

@@ -11,14 +11,14 @@ Layout of ``<run_dir>/checkpoints/ckpt-<clips_seen:012d>.pt`` (a plain dict of t
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+
+from vidgan.core.atomic import atomic_write
 
 __all__ = [
     "CheckpointError",
@@ -40,20 +40,9 @@ class CheckpointError(RuntimeError):
 
 def save_atomic(obj: Any, path: str | Path) -> Path:
     """``torch.save`` to a temporary file in the same folder, fsync, then ``os.replace`` (never half-written)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    with atomic_write(path) as f:
+        torch.save(obj, f)
+    return Path(path)
 
 
 def list_checkpoints(run_dir: str | Path) -> list[Path]:
@@ -79,9 +68,7 @@ def resolve(path: str | Path) -> Path:
     if p.is_dir():
         latest = latest_checkpoint(p)
         if latest is None:
-            raise CheckpointError(
-                f"{p}: no checkpoints under {p / 'checkpoints'} (train first, or pass a .pt file)"
-            )
+            raise CheckpointError(f"{p}: no checkpoints under {p / 'checkpoints'} (train first, or pass a .pt file)")
         return latest
     if not p.is_file():
         raise CheckpointError(f"checkpoint not found: {p}")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+
+from vidgan.core.atomic import atomic_write
 
 __all__ = ["FeatureStats", "stats_key", "stats_cache_path", "load_cached_stats", "save_cached_stats"]
 
@@ -111,13 +112,6 @@ def save_cached_stats(
 ) -> Path:
     """Write ``stats`` (+ JSON ``meta``) to the cache atomically (temp file in the same dir, os.replace)."""
     p = stats_cache_path(key, root)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.stem}.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **stats.to_arrays(), meta=np.asarray(json.dumps(meta or {}, default=str)))
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(p) as f:
+        np.savez(f, **stats.to_arrays(), meta=np.asarray(json.dumps(meta or {}, default=str)))
     return p

@@ -18,13 +18,14 @@ import math
 import os
 import pickle
 import tarfile
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from vidgan.core.atomic import atomic_path
 
 __all__ = [
     "WeightSpec",
@@ -171,15 +172,8 @@ def sha256_file(p: str | os.PathLike, chunk: int = 1 << 20) -> str:
 
 
 def _atomic_write_bytes(dst: Path, write: Callable[[Path], None]) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(dst) as tmp:
         write(Path(tmp))
-        os.replace(tmp, dst)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _write_sidecar(p: Path, info: dict) -> None:

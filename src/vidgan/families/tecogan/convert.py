@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,6 +27,7 @@ import torch
 from torch import Tensor
 
 from vidgan import __version__
+from vidgan.core.atomic import atomic_write
 from vidgan.nn.bicubic import bicubic_taps
 
 from .config import Config
@@ -121,16 +120,8 @@ def read_generator_state(path: str | Path) -> tuple[dict[str, Tensor], dict[str,
 
 
 def _save_atomic(obj: Any, out: Path) -> Path:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(out) as f:
+        torch.save(obj, f)
     return out
 
 
