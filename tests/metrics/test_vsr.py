@@ -152,3 +152,11 @@ def test_in_memory_videos_match_folders(folders):
         assert ra.metric == rb.metric and ra.value == rb.value
     with pytest.raises(KeyError, match="no output video"):
         evaluate_vsr_videos({}, {"B": load(gt / "B", 5)}, metrics=ms)
+
+
+def test_registry_lists_exactly_the_vsr_metrics():
+    """`vidgan.metrics` keeps its own (import-cheap) copy of the VSR names: it must not drift from vsr.py."""
+    import vidgan.metrics as registry
+    from vidgan.metrics.vsr import VSR_METRICS
+
+    assert set(registry._VSR_NAMES) == set(VSR_METRICS)
