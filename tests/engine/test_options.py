@@ -48,3 +48,20 @@ def test_no_ema_when_half_life_is_zero(tmp_path):
 def test_fp16_on_cpu_is_refused(tmp_path):
     with pytest.raises(ValueError, match="fp16 needs CUDA"):
         _run(tmp_path, ["train.amp=fp16"])
+
+
+def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path, monkeypatch):
+    from vidgan.engine import checkpoint as ckpt_io
+    from vidgan.engine.trainer import _Trainer
+
+    real_iteration = _Trainer.iteration
+
+    def interrupt_on_third(self, batch):
+        if self.step == 2:
+            raise KeyboardInterrupt
+        real_iteration(self, batch)
+
+    monkeypatch.setattr(_Trainer, "iteration", interrupt_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, ["train.checkpoint_every_clips=1000000"], clips=10)
+    assert ckpt_io.load(tmp_path)["progress"] == {"step": 2, "clips_seen": 4}

@@ -387,7 +387,7 @@ def train(
                 extra = {**extra, "speed/clips_per_s": (after - start_clips) / max(elapsed, 1e-9)}
                 t.flush_logs(extra)
                 if bar is not None and t.last_logs:
-                    shown = {k.split("/")[-1]: f"{v:.3g}" for k, v in t.last_logs.items() if "loss" in k}
+                    shown = {k: f"{v:.3g}" for k, v in t.last_logs.items() if k.endswith("/loss")}  # per phase
                     bar.set_postfix(shown, refresh=False)
             if _crossed(before, after, tcfg.sample_every_clips):
                 t.write_samples(preview_batch)
@@ -396,6 +396,11 @@ def train(
         last_ckpt = t.save()
         if not _crossed(t.clips_seen - tcfg.batch_size * t.world, t.clips_seen, tcfg.sample_every_clips):
             t.write_samples(preview_batch)
+    except KeyboardInterrupt:
+        if t.world == 1 and t.clips_seen > start_clips:  # under DDP the other ranks may already be gone
+            path = t.save()
+            print(f"\ninterrupted: saved {path} at {t.clips_seen} clips; run the same command again to resume")
+        raise
     finally:
         if bar is not None:
             bar.close()
