@@ -65,3 +65,17 @@ def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, ["train.checkpoint_every_clips=1000000"], clips=10)
     assert ckpt_io.load(tmp_path)["progress"] == {"step": 2, "clips_seen": 4}
+
+
+def test_ema_rampup_follows_a_short_run(tmp_path):
+    """With the ramp-up the EMA half-life is <= 5 % of clips seen: after a few steps the EMA is close to the
+    live generator (without it, a 10k-clip half-life would leave it at the initial weights)."""
+    from vidgan.engine import checkpoint as ckpt_io
+
+    def gap(run, extra):
+        _run(tmp_path / run, ["train.ema_half_life_clips=10000", *extra], clips=8)
+        ck = ckpt_io.load(tmp_path / run)
+        g = ck["modules"]["generator"]
+        return max((ck["ema"][k] - v).abs().max().item() for k, v in g.items() if v.is_floating_point())
+
+    assert gap("ramp", []) < 0.5 * gap("noramp", ["train.ema_rampup=0"])

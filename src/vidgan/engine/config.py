@@ -32,6 +32,8 @@ class TrainConfig:
     amp: Literal["none", "bf16", "fp16"] = "none"  # bf16 autocast (CPU/GPU) or fp16 + GradScaler (GPU)
     grad_clip: float = 0.0  # max global grad norm per phase; 0 = off
     ema_half_life_clips: float = 10_000.0  # generator EMA half-life in clips; 0 = no EMA
+    ema_rampup: float = 0.05  # half-life <= rampup x clips seen (StyleGAN2-ADA), so a short run's EMA is not
+    #                           stuck near the initial weights; 0 = off
     log_every_clips: int = 256
     sample_every_clips: int = 2_048
     checkpoint_every_clips: int = 4_096

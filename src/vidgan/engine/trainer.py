@@ -252,7 +252,10 @@ class _Trainer:
                 dist.broadcast_buffers(m)
         clips = cfg.batch_size * self.world
         if self.ema is not None:
-            update_ema(self.ema, modules[self.ema_role], clips, cfg.ema_half_life_clips)
+            half_life = cfg.ema_half_life_clips
+            if cfg.ema_rampup > 0:
+                half_life = min(half_life, (self.clips_seen + clips) * cfg.ema_rampup)
+            update_ema(self.ema, modules[self.ema_role], clips, half_life)
         self.step += 1
         self.clips_seen += clips
 
