@@ -79,3 +79,24 @@ def test_ema_rampup_follows_a_short_run(tmp_path):
         return max((ck["ema"][k] - v).abs().max().item() for k, v in g.items() if v.is_floating_point())
 
     assert gap("ramp", []) < 0.5 * gap("noramp", ["train.ema_rampup=0"])
+
+
+def test_sigterm_saves_a_checkpoint_too(tmp_path, monkeypatch):
+    import os
+    import signal
+
+    from vidgan.engine import checkpoint as ckpt_io
+    from vidgan.engine.trainer import _Trainer
+
+    real_iteration = _Trainer.iteration
+
+    def term_on_second(self, batch):
+        if self.step == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        real_iteration(self, batch)
+
+    monkeypatch.setattr(_Trainer, "iteration", term_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        _run(tmp_path, ["train.checkpoint_every_clips=1000000"], clips=10)
+    assert ckpt_io.load(tmp_path)["progress"]["step"] >= 1
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import contextlib
 import math
+import signal
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -89,6 +91,10 @@ def _autocast(device: torch.device, amp: str):
     if amp == "fp16":
         return torch.autocast(device_type=device.type, dtype=torch.float16)
     return contextlib.nullcontext()
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def _crossed(before: int, after: int, every: int) -> bool:
@@ -367,6 +373,10 @@ def train(
         )
     last_ckpt = None
     it = iter(loader)
+    # SIGTERM (schedulers, `kill`) is handled like Ctrl-C: save, then stop (main thread, single process only)
+    previous_term = None
+    if t.world == 1 and threading.current_thread() is threading.main_thread():
+        previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     start_clips, t0 = t.clips_seen, time.time()
     if t.clips_seen == 0:
         t.write_samples(preview_batch)
@@ -405,6 +415,8 @@ def train(
             print(f"\ninterrupted: saved {path} at {t.clips_seen} clips; run the same command again to resume")
         raise
     finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
         if bar is not None:
             bar.close()
         if t.logger is not None:
