@@ -75,3 +75,38 @@ def test_help_has_example(capsys):
     with pytest.raises(SystemExit):
         parse(["--help"])
     assert "example:" in capsys.readouterr().out
+
+
+def test_list_file_keeps_the_listed_videos_in_list_order(tmp_path):
+    import numpy as np
+
+    from vidgan.cli.main import main
+    from vidgan.io import write_video
+
+    src = tmp_path / "src"
+    for name in ("ClassA/v_a1.mp4", "ClassA/v_a2.mp4", "ClassB/v_b1.mp4"):
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
+        write_video(src / name, np.random.default_rng(0).integers(0, 255, (4, 24, 32, 3), dtype=np.uint8))
+    lst = tmp_path / "trainlist01.txt"
+    lst.write_text("ClassB/v_b1.mp4 2\nClassA/v_a1.mp4 1\n")
+    assert (
+        main(
+            [
+                "prepare",
+                str(src),
+                str(tmp_path / "out"),
+                "--list",
+                str(lst),
+                "--size",
+                "16",
+                "--filter",
+                "cubic",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ClassA_v_a1", "ClassB_v_b1"]
+    lst.write_text("ClassC/v_c1.mp4 3\n")
+    assert main(["prepare", str(src), str(tmp_path / "out2"), "--list", str(lst), "--no-progress"]) == 1
+    assert not (tmp_path / "out2").exists()

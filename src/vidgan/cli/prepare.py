@@ -54,6 +54,20 @@ def add_parser(sub) -> None:
     p.add_argument("--format", choices=["frames", "zip"], default="frames", help="output layout (default frames)")
     p.add_argument("--image-format", choices=["png", "jpg"], default="png", help="frame file type (default png)")
     p.add_argument("--quality", type=int, default=95, help="JPEG quality (StyleGAN-V parity: 75)")
+    p.add_argument(
+        "--list",
+        dest="list_file",
+        default=None,
+        metavar="FILE",
+        help="keep only the videos named in FILE: one path relative to SRC per line, first word (extra columns "
+        "ignored), e.g. UCF101's trainlist01.txt for TGANv2's split-1 recipe",
+    )
+    p.add_argument(
+        "--filter",
+        choices=["area", "cubic"],
+        default="area",
+        help="downscaling filter: area (no aliasing, default) or cubic (TGANv2's official UCF101 script)",
+    )
     p.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common(p, device=False)
@@ -72,12 +86,28 @@ def _video_name(relpath: str, taken: set[str]) -> str:
     return name
 
 
-def _transform(frame: np.ndarray, size: int | None, crop: str) -> np.ndarray:
+def _filter_by_list(videos: list[str], root: str, list_file: str) -> list[str]:
+    """The videos whose path relative to ``root`` is the first word of a line of ``list_file``."""
+    if not os.path.isfile(list_file):
+        raise FileNotFoundError(f"--list {list_file}: no such file")
+    with open(list_file) as f:
+        wanted = [line.split()[0].replace("\\", "/") for line in f if line.strip()]
+    rel = {os.path.relpath(v, root).replace(os.sep, "/"): v for v in videos}
+    missing = [w for w in wanted if w not in rel]
+    if missing:
+        raise FileNotFoundError(
+            f"--list {list_file}: {len(missing)} listed video(s) not under the source folder, "
+            f"e.g. {missing[0]!r} (paths must be relative to SRC)"
+        )
+    return [rel[w] for w in wanted]
+
+
+def _transform(frame: np.ndarray, size: int | None, crop: str, down: str = "area") -> np.ndarray:
     from vidgan.data.transforms import crop_clip, resize_short_side
 
     clip = frame[None]
     if size is not None:
-        clip = resize_short_side(clip, size)
+        clip = resize_short_side(clip, size, down)
     if crop == "center":
         s = min(clip.shape[1:3])
         clip = crop_clip(clip, s, "center")
@@ -122,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: no videos found under {src}", file=sys.stderr)
         return 1
     root = src if os.path.isdir(src) else os.path.dirname(src)
+    if args.list_file is not None:
+        videos = _filter_by_list(videos, root, args.list_file)
     tmp = dst + ".tmp"
     if os.path.isdir(tmp):
         shutil.rmtree(tmp)
@@ -144,7 +176,9 @@ def run(args: argparse.Namespace) -> int:
                 if zf is not None:
                     # Buffer the encoded frames of one video so a video that fails half-way leaves no
                     # members behind (a zip cannot drop entries).
-                    blobs = [_encode(_transform(f, args.size, args.crop), ext, args.quality) for f in frames]
+                    blobs = [
+                        _encode(_transform(f, args.size, args.crop, args.filter), ext, args.quality) for f in frames
+                    ]
                     if not blobs:
                         raise VideoReadError(f"{path}: zero frames after resampling to {args.fps} fps")
                     for k, blob in enumerate(blobs):
@@ -156,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
                         n = 0
                         for n, f in enumerate(frames, 1):
                             with open(os.path.join(part, f"{n - 1:06d}.{ext}"), "wb") as fh:
-                                fh.write(_encode(_transform(f, args.size, args.crop), ext, args.quality))
+                                fh.write(_encode(_transform(f, args.size, args.crop, args.filter), ext, args.quality))
                         if n == 0:
                             raise VideoReadError(f"{path}: zero frames after resampling to {args.fps} fps")
                     except BaseException:

@@ -14,10 +14,11 @@ import numpy as np
 __all__ = ["resize_short_side", "crop_clip", "hflip_clip", "apply_clip_transforms"]
 
 
-def resize_short_side(clip: np.ndarray, size: int) -> np.ndarray:
+def resize_short_side(clip: np.ndarray, size: int, down: Literal["area", "cubic"] = "area") -> np.ndarray:
     """uint8 ``(T, H, W, C)`` -> uint8 ``(T, H', W', C)`` with ``min(H', W') == size``, aspect kept.
 
-    Downscaling uses ``INTER_AREA`` (no aliasing), upscaling ``INTER_CUBIC`` (UCF101 prep of TGANv2).
+    Downscaling uses ``INTER_AREA`` (no aliasing) or, with ``down="cubic"``, ``INTER_CUBIC`` as TGANv2's
+    official UCF101 script did; upscaling always uses ``INTER_CUBIC``.
     """
     t, h, w, c = clip.shape
     if min(h, w) == size:
@@ -26,7 +27,7 @@ def resize_short_side(clip: np.ndarray, size: int) -> np.ndarray:
         nh, nw = size, max(size, round(w * size / h))
     else:
         nh, nw = max(size, round(h * size / w)), size
-    interp = cv2.INTER_AREA if nh < h else cv2.INTER_CUBIC
+    interp = cv2.INTER_AREA if nh < h and down == "area" else cv2.INTER_CUBIC
     out = np.empty((t, nh, nw, c), np.uint8)
     for i in range(t):
         out[i] = cv2.resize(clip[i], (nw, nh), interpolation=interp).reshape(nh, nw, c)
