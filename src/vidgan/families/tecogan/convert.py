@@ -140,6 +140,8 @@ def import_weights(
     written (atomically).
     """
     src, out = Path(src), Path(out)
+    if _is_tf_checkpoint(src):
+        return import_tf_checkpoint(src, out)
     if out.is_dir() or not out.suffix:
         out = out / f"{src.stem}.pt"
     state = read_state(src)
@@ -170,3 +172,58 @@ def import_weights(
         },
     }
     return _save_atomic(ckpt, out)
+
+
+def _is_tf_checkpoint(src: Path) -> bool:
+    return src.suffix == ".index" or Path(f"{src}.index").is_file()
+
+
+def import_tf_checkpoint(src: str | Path, out: str | Path) -> Path:
+    """Official TF checkpoint (``PREFIX`` or ``PREFIX.index`` of thunil/TecoGAN's ``model.zip``) -> a vidgan
+    checkpoint of a ``compat="tf"`` FRNet (blocks counted from the variables; BD, x4 as released)."""
+    from vidgan.io.tf_checkpoint import TFCheckpoint
+
+    from .tf_convert import tf_generator_state, tf_num_blocks
+
+    ckpt = TFCheckpoint(src)
+    prefix, out = Path(ckpt.prefix), Path(out)
+    if out.is_dir() or not out.suffix:
+        out = out / f"{prefix.name}.pt"
+    nb = tf_num_blocks(ckpt.names)
+    wanted = [n for n in ckpt.names if n.startswith(("fnet/", "generator/"))]
+    state = tf_generator_state({n: ckpt[n] for n in wanted}, nb)
+    cfg = dataclasses.replace(
+        Config(),
+        compat="tf",
+        num_blocks=nb,
+        discriminator=False,
+        adv_weight=0.0,
+        vgg_weight=0.0,
+        pingpong=False,
+        pingpong_weight=0.0,
+        dfeat_weight=0.0,
+    )
+    gen = FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation, cfg.max_flow, cfg.compat)
+    full = gen.state_dict()
+    unexpected = set(state) - set(full)
+    if unexpected:
+        raise KeyError(f"{src}: mapped variables the network does not have: {sorted(unexpected)[:3]}")
+    for k, v in state.items():
+        if tuple(v.shape) != tuple(full[k].shape):
+            raise ValueError(f"{src}: {k} has shape {tuple(v.shape)}, the network expects {tuple(full[k].shape)}")
+    full.update(state)  # buffers (the bicubic taps) come from the module itself
+    gen.load_state_dict(full)
+    data = {
+        "vidgan_version": __version__,
+        "config": {
+            "family": dataclasses.asdict(cfg),
+            "preset": "frvsr" if nb == 10 else "tecogan",
+            "data": {"scale": cfg.scale, "degradation": cfg.degradation},
+            "train": {},
+            "seed": 0,
+        },
+        "modules": {"generator": gen.state_dict()},
+        "ema": None,
+        "source": {"file": prefix.name, "format": "thunil/TecoGAN TF checkpoint", "variables": len(wanted)},
+    }
+    return _save_atomic(data, out)
