@@ -18,7 +18,7 @@
 
 Internally every flow handed around is in the ``pt`` convention (``(dx, dy)``, sample at ``p + f``): the
 ``tf`` FNet output is converted right at its end, so warps, losses and D share one code path.
-Not done: reading the official TF checkpoint (``model.zip``); the layouts are ready for that mapping.
+The official TF checkpoint (``model.zip``) imports through ``convert.import_tf_checkpoint`` (generator).
 """
 
 from __future__ import annotations
