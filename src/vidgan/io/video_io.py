@@ -27,21 +27,15 @@ import av
 import numpy as np
 from PIL import Image, ImageSequence
 
-from vidgan.io.writer import VideoWriter, make_grid, write_grid, write_video
-
 __all__ = [
     "IMAGE_EXTS",
     "VIDEO_EXTS",
     "VideoReadError",
     "VideoReader",
-    "VideoWriter",
     "list_videos",
-    "make_grid",
     "natural_key",
     "read_video",
     "split_zip_path",
-    "write_grid",
-    "write_video",
 ]
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp")
