@@ -1,0 +1,91 @@
+"""Adversarial loss terms shared by every family (pure functions of logits; no reduction surprises).
+
+Each formulation has a D side (real and fake logits) and a G side (fake logits) and returns the batch mean
+of the per-sample losses in float32. ``reduce=False`` returns the per-element losses instead.
+
+* ``logistic`` (non-saturating, Goodfellow et al. 2014; StyleGAN2, TGANv2):
+  D: softplus(-D(x)) + softplus(D(G(z))); G: softplus(-D(G(z))).
+* ``hinge`` (Lim & Ye 2017): D: relu(1 - D(x)) + relu(1 + D(G(z))); G: -D(G(z)).
+* ``lsgan`` (Mao et al. 2017, the pix2pix/CycleGAN form with targets 1/0): D: (D(x) - 1)^2 + D(G(z))^2,
+  G: (D(G(z)) - 1)^2. pix2pix/CycleGAN halve the D loss; do that in the objective where the paper does.
+* ``bce`` (vanilla GAN on logits; equals ``logistic`` for a single logit): BCE-with-logits against 1/0.
+* ``wgan``: D: -D(x) + D(G(z)); G: -D(G(z)).
+
+``r1_penalty`` is the R1 gradient penalty (Mescheder et al. 2018): gamma / 2 * E ||grad_x D(x)||^2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+__all__ = ["GanLoss", "d_loss", "g_loss", "r1_penalty", "grad_sqnorm"]
+
+GanLoss = Literal["logistic", "hinge", "lsgan", "bce", "wgan"]
+
+
+def _mean(x: Tensor, reduce: bool) -> Tensor:
+    return x.mean() if reduce else x
+
+
+def d_loss(kind: GanLoss, real: Tensor | None, fake: Tensor | None, reduce: bool = True) -> dict[str, Tensor]:
+    """D-side terms ``{"real": ..., "fake": ...}`` (only those whose logits are given)."""
+    out: dict[str, Tensor] = {}
+    if real is not None:
+        r = real.float()
+        term = {
+            "logistic": lambda: F.softplus(-r),
+            "hinge": lambda: F.relu(1.0 - r),
+            "lsgan": lambda: (r - 1.0).square(),
+            "bce": lambda: F.binary_cross_entropy_with_logits(r, torch.ones_like(r), reduction="none"),
+            "wgan": lambda: -r,
+        }
+        out["real"] = _mean(_pick(term, kind)(), reduce)
+    if fake is not None:
+        f = fake.float()
+        term = {
+            "logistic": lambda: F.softplus(f),
+            "hinge": lambda: F.relu(1.0 + f),
+            "lsgan": lambda: f.square(),
+            "bce": lambda: F.binary_cross_entropy_with_logits(f, torch.zeros_like(f), reduction="none"),
+            "wgan": lambda: f,
+        }
+        out["fake"] = _mean(_pick(term, kind)(), reduce)
+    return out
+
+
+def g_loss(kind: GanLoss, fake: Tensor, reduce: bool = True) -> Tensor:
+    """G-side term on the fake logits."""
+    f = fake.float()
+    term = {
+        "logistic": lambda: F.softplus(-f),
+        "hinge": lambda: -f,
+        "lsgan": lambda: (f - 1.0).square(),
+        "bce": lambda: F.binary_cross_entropy_with_logits(f, torch.ones_like(f), reduction="none"),
+        "wgan": lambda: -f,
+    }
+    return _mean(_pick(term, kind)(), reduce)
+
+
+def _pick(table: dict, kind: str):
+    if kind not in table:
+        raise ValueError(f"unknown GAN loss {kind!r}: use one of {', '.join(table)}")
+    return table[kind]
+
+
+def grad_sqnorm(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor], create_graph: bool = True) -> Tensor:
+    """Per-sample ``||d sum(outputs) / d inputs||^2`` summed over all ``inputs`` (same batch size N) -> (N,)."""
+    outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    total = sum(o.float().sum() for o in outs)
+    grads = torch.autograd.grad(total, list(inputs), create_graph=create_graph)
+    return sum(g.float().square().flatten(1).sum(1) for g in grads)
+
+
+def r1_penalty(real_logits: Tensor | Sequence[Tensor], real_inputs: Tensor | Sequence[Tensor], gamma: float) -> Tensor:
+    """R1: ``gamma / 2 * mean_i ||grad_x D(x_i)||^2`` (StyleGAN2 convention; inputs must require grad)."""
+    inputs = [real_inputs] if isinstance(real_inputs, Tensor) else list(real_inputs)
+    return grad_sqnorm(real_logits, inputs).mean() * (gamma / 2.0)
