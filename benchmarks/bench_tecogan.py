@@ -1,4 +1,4 @@
-"""Benchmark of the streaming TecoGAN / FRVSR upscaler (``vidgan.sampling.vsr``); prints JSON.
+"""Benchmark of the streaming TecoGAN / FRVSR upscaler (``vidgan.families.tecogan.stream``); prints JSON.
 
 1. Throughput: frames/s of 4x streaming inference, LR 180x144 -> HR 720x576 (Vid4 calendar size), fp32 and
    bf16 autocast (with the max abs difference of the float outputs vs fp32), random-init weights of the
@@ -39,7 +39,7 @@ def synthetic_frames(n: int, h: int, w: int, seed: int = 0):
 def throughput(preset: str, frames: int, dtype: str, h: int, w: int) -> tuple[dict, list[torch.Tensor]]:
     from vidgan.core.config import from_dict
     from vidgan.families.tecogan import PRESETS, Config, build_generator
-    from vidgan.sampling.vsr import StreamingUpscaler
+    from vidgan.families.tecogan.stream import StreamingUpscaler
 
     torch.manual_seed(0)
     model = build_generator(from_dict(Config, PRESETS[preset]["family"])).eval()
@@ -69,8 +69,8 @@ def current_rss_mib() -> float:
 
 def rss_child(n: int, size: tuple[int, int], blocks: int, nf: int) -> None:
     from vidgan.families.tecogan.generator import FRNet
+    from vidgan.families.tecogan.stream import StreamingUpscaler
     from vidgan.io import VideoWriter
-    from vidgan.sampling.vsr import StreamingUpscaler
 
     torch.manual_seed(0)
     model = FRNet(nf=nf, num_blocks=blocks).eval()

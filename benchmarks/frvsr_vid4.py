@@ -20,9 +20,9 @@ import torch
 from PIL import Image
 
 from vidgan.data.degradations import degrade
+from vidgan.families.tecogan.stream import StreamingUpscaler, load_upscaler
 from vidgan.metrics.vsr import evaluate_vsr_videos
 from vidgan.nn.bicubic import upsample_bicubic
-from vidgan.sampling.vsr import StreamingUpscaler, load_upscaler
 
 
 def _u8(x: torch.Tensor) -> np.ndarray:  # (T, C, H, W) in [0, 1] -> (T, H, W, C) uint8

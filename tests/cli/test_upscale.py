@@ -84,4 +84,5 @@ def test_wrong_checkpoint_is_a_clear_error(tmp_path, capsys):
     src.mkdir()
     Image.fromarray(_frames(1)[0]).save(src / "0001.png")
     assert main(["upscale", "--checkpoint", str(bad), str(src), str(tmp_path / "o")]) == 1
-    assert "not a TecoGAN" in capsys.readouterr().err
+    err = capsys.readouterr().err  # generic (contract v2): names the task and the command that serves it
+    assert "not a 'vsr'" in err and "vidgan generate" in err

@@ -38,3 +38,26 @@ def new_parser(sub, name: str, help: str, description: str, example: str) -> arg
         epilog=f"example:\n  {example}",
         formatter_class=HelpFormatter,
     )
+
+
+def add_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--opt",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="family-specific inference option (repeatable), passed to the family as options.extra",
+    )
+
+
+def parse_options(items: list[str]) -> dict:
+    """``["a=1", "b=x"]`` -> ``{"a": 1, "b": "x"}`` (values parsed like config overrides)."""
+    from vidgan.core.config import parse_override
+
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise ValueError(f"--opt {item}: expected KEY=VALUE — e.g. --opt noise_mode=const")
+        path, value = parse_override(item)
+        out[".".join(path)] = value
+    return out

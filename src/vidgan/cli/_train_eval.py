@@ -1,9 +1,16 @@
 """The periodic-evaluation callback of ``vidgan train --eval METRIC --eval-every CLIPS``.
 
 Built here, in the CLI (the only place that wires concrete pieces together): the engine calls it with the
-live modules; it samples the EMA generator (seeded, so every evaluation sees the same latents) and compares
-with real clips from the validation split of the training data (or ``--eval-real``). Real statistics are
-cached on disk, keyed by the data description, so later evaluations only extract fake features.
+live modules (each EMA in place of its role).
+
+* Unconditional families: it samples ``Parts.sample`` (seeded, so every evaluation sees the same latents) and
+  compares with real clips from the validation split of the training data (or ``--eval-real``). Real
+  statistics are cached on disk, keyed by the data description, so later evaluations only extract fake
+  features.
+* Conditional families (VSR, translation): it streams the inputs (``Parts.eval_keys[0]``) of a fixed set of
+  validation clips through ``Parts.stream`` and scores the outputs against the targets (``eval_keys[1]``):
+  paired metrics (``psnr_y_teco``, ``lpips_teco``, ``tof_teco``, ...) per clip, distribution metrics (``fid``,
+  ``fvd``) between the output and target sets.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from torch import nn
 
 from vidgan.core import dist
 from vidgan.core.config import to_dict
+from vidgan.core.seed import derive_seed
 from vidgan.core.video import batch_to_videos
 from vidgan.engine.config import RunConfig
 from vidgan.families.api import Parts
@@ -25,15 +33,20 @@ from vidgan.families.api import Parts
 def make_eval_hook(cfg: RunConfig, metrics: list[str], num: int, real: str | None, device: torch.device):
     from vidgan.metrics import EvalOptions, evaluate, resolve
 
+    kinds = {}
     for name in metrics:
         try:
-            spec = resolve(name)
+            kinds[name] = resolve(name).kind
         except KeyError as e:
             raise ValueError(e.args[0]) from None
-        if spec.kind != "distribution":
-            raise ValueError(f"--eval {name}: only distribution metrics (fvd*, fid*, is_c3d*) run during training")
     if cfg.family.task != "unconditional":
-        raise ValueError(f"--eval needs an unconditional family; {cfg.family.name} is '{cfg.family.task}'")
+        return make_conditional_eval_hook(cfg, metrics, kinds, num, device)
+    for name, kind in kinds.items():
+        if kind != "distribution":
+            raise ValueError(
+                f"--eval {name}: only distribution metrics (fvd*, fid*, is_c3d*) evaluate an unconditional "
+                f"family like {cfg.family.name}; {name} is a paired metric for VSR / translation families"
+            )
 
     def real_source(frames: int | None) -> Iterator[np.ndarray]:
         if real is not None:
@@ -56,7 +69,7 @@ def make_eval_hook(cfg: RunConfig, metrics: list[str], num: int, real: str | Non
             return {}
         from vidgan.sampling.generate import sample_batches
 
-        g = modules.get("ema") or modules["generator"]
+        g = modules[parts.sample_role]
         was_training = g.training
         g.eval()
 
@@ -72,6 +85,74 @@ def make_eval_hook(cfg: RunConfig, metrics: list[str], num: int, real: str | Non
                     out[f"eval/{r.metric}"] = float(r.value)
         finally:
             g.train(was_training)
+        dist.print0(f"\n[eval @ {clips_seen} clips] " + ", ".join(f"{k[5:]}={v:.4g}" for k, v in out.items()))
+        return out
+
+    return hook
+
+
+def _frames_u8(x: torch.Tensor) -> np.ndarray:
+    """One example's (C, T, H, W) uint8 or [-1, 1] float tensor -> uint8 (T, H, W, 3)."""
+    from vidgan.core.video import to_uint8
+
+    if x.dtype != torch.uint8:
+        x = to_uint8(x[None].float())[0]
+    return x.permute(1, 2, 3, 0).cpu().numpy()
+
+
+def make_conditional_eval_hook(cfg: RunConfig, metrics: list[str], kinds: dict, num: int, device: torch.device):
+    from vidgan.engine.trainer import run_dataset
+    from vidgan.families.api import StreamOptions
+    from vidgan.metrics import EvalOptions, evaluate
+
+    val_cfg = replace(cfg, data=replace(cfg.data, hflip=False))
+    ds = run_dataset(val_cfg, "val")
+    n = min(num, len(ds))
+    examples = [ds[(i % len(ds), derive_seed(cfg.seed, "eval", i))] for i in range(n)]
+
+    def hook(parts: Parts, modules: Mapping[str, nn.Module], clips_seen: int) -> dict[str, float]:
+        if not dist.is_main():
+            return {}
+        if parts.stream is None or parts.eval_keys is None:
+            raise ValueError(
+                f"--eval: family {cfg.family.name} declares no streaming inference with eval keys "
+                "(Parts.stream, Parts.eval_keys), so it cannot be evaluated during training"
+            )
+        key_in, key_out = parts.eval_keys
+        states = {k: m.training for k, m in modules.items()}
+        for m in modules.values():
+            m.eval()
+        try:
+            stream = parts.stream(modules, StreamOptions())
+            outputs, targets = {}, {}
+            with torch.no_grad():
+                for i, ex in enumerate(examples):
+                    outputs[f"val{i:03d}"] = np.stack(list(stream(list(_frames_u8(ex[key_in])))))
+                    targets[f"val{i:03d}"] = _frames_u8(ex[key_out])
+        finally:
+            for k, m in modules.items():
+                m.train(states[k])
+        out: dict[str, float] = {}
+        paired = [m for m in metrics if kinds[m] == "paired"]
+        if paired:
+            from vidgan.metrics.vsr import evaluate_vsr_videos
+
+            t = next(iter(targets.values())).shape[0]
+            names = [x for m in paired for x in (
+                ["psnr_y_teco", "ssim_y_teco", "lpips_teco", "tof_teco", "tlp_teco"] if m == "vsr_teco" else [m]
+            )]
+            for r in evaluate_vsr_videos(outputs, targets, names, cutfr=2 if t >= 8 else 0, keep_per_frame=False):
+                out[f"eval/{r.metric}"] = float(r.value)
+        for name in (m for m in metrics if kinds[m] == "distribution"):
+            def real_src(frames, _t=targets):
+                yield from (v[:frames] if frames else v for v in _t.values())
+
+            def fake_src(frames, _o=outputs):
+                yield from (v[:frames] if frames else v for v in _o.values())
+
+            opts = EvalOptions(num=n, device=device.type, seed=cfg.seed)
+            for r in evaluate(name, real_src, fake_src, opts):
+                out[f"eval/{r.metric}"] = float(r.value)
         dist.print0(f"\n[eval @ {clips_seen} clips] " + ", ".join(f"{k[5:]}={v:.4g}" for k, v in out.items()))
         return out
 

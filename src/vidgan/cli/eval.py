@@ -100,12 +100,14 @@ def sample_from_checkpoint(
     import torch
 
     from vidgan.core.video import batch_to_videos
-    from vidgan.sampling.generate import load_for_inference, sample_batches
+    from vidgan.sampling.generate import sample_batches
+    from vidgan.sampling.inference import load_model
 
     dev = torch.device(device)
-    cfg, parts, modules = load_for_inference(path, dev)
+    got = load_model(path, dev, use="sample", task="unconditional")
+    cfg, parts, gen = got.cfg, got.parts, got.modules[got.parts.sample_role]
     n = num if num is not None else 2048
-    for batch in sample_batches(parts, modules["generator"], n, frames or cfg.data.frames, seed, 8, dev):
+    for batch in sample_batches(parts, gen, n, frames or cfg.data.frames, seed, 8, dev):
         yield from batch_to_videos(batch)
 
 

@@ -28,14 +28,16 @@ def count_roles(cfg) -> dict[str, int]:
     import torch
 
     from vidgan.families import load_family
-    from vidgan.families.api import count_parameters
+    from vidgan.families.api import DataMismatch, count_parameters
 
     family = load_family(cfg.family.name)
     try:
         with torch.device("meta"):
-            parts = family.build(cfg.family, image_size=cfg.data.size, frames=cfg.data.frames)
+            parts = family.build(cfg.family, cfg.data)
+    except DataMismatch:
+        raise
     except Exception:  # a family whose build needs real tensors: build on CPU
-        parts = family.build(cfg.family, image_size=cfg.data.size, frames=cfg.data.frames)
+        parts = family.build(cfg.family, cfg.data)
     return {role: count_parameters(m) for role, m in parts.modules.items()}
 
 

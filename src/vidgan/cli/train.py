@@ -69,8 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dry_run:
         print(dump_yaml(cfg), end="")
         return 0
-    from vidgan.data import build_dataset
-    from vidgan.engine.trainer import pick_device, train
+    from vidgan.engine.trainer import pick_device, run_dataset, train
 
     if args.max_clips is not None and args.max_clips <= 0:
         raise ValueError("--max-clips must be a positive number of clips")
@@ -83,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         if args.eval_every <= 0:
             raise ValueError("--eval needs --eval-every CLIPS (how often to evaluate)")
         hook = make_eval_hook(cfg, args.eval_metrics, args.eval_num, args.eval_real, device)
-    dataset = build_dataset(cfg.data, "train", seed=cfg.seed)
+    dataset = run_dataset(cfg, "train")
     result = train(
         cfg,
         run_dir,

@@ -1,14 +1,10 @@
-"""``vidgan translate``: video-to-video translation with a translation-task checkpoint.
-
-Translation families (TimeCycleGAN's paired/unpaired models) are not part of this release yet; the command
-checks the checkpoint's task and says so instead of failing obscurely.
-"""
+"""``vidgan translate``: video-to-video translation with any translation-task checkpoint, streamed per frame."""
 
 from __future__ import annotations
 
 import argparse
 
-from vidgan.cli._common import add_common, new_parser
+from vidgan.cli._common import add_common, add_options, new_parser, parse_options
 
 
 def add_parser(sub) -> None:
@@ -16,31 +12,40 @@ def add_parser(sub) -> None:
         sub,
         "translate",
         help="video-to-video translation (translation families)",
-        description="Translate a video with a translation-task checkpoint (e.g. TimeCycleGAN paired/unpaired "
-        "models). No translation family ships in this release yet: the command tells you the task of the "
-        "checkpoint you pass and which command serves it.",
-        example="vidgan translate --checkpoint runs/edges2faces input.mp4 output.mp4",
+        description="Translate INPUT (a video file or a folder of frames) with a translation model (any family "
+        "of task 'translation', e.g. paired or unpaired TimeCycleGAN models) and write OUTPUT (.mp4/.mkv/.webm/"
+        ".gif, or a folder of PNG frames). Frames stream through the model one at a time with its recurrent "
+        "state carried (constant memory for any length); fps and frame count are kept. Two-way (CycleGAN-type) "
+        "models take --direction.",
+        example="vidgan translate --checkpoint runs/edges2digits edges.mp4 digits.mp4",
     )
     p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint file or run directory")
     p.add_argument("input", metavar="INPUT", help="video file or frame folder")
-    p.add_argument("output", metavar="OUTPUT", help=".mp4 file or frame folder")
+    p.add_argument("output", metavar="OUTPUT", help="output video file, or a folder for PNG frames")
+    p.add_argument("--direction", default="", help="two-way models: AtoB or BtoA (default: the family's)")
+    p.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32", help="compute precision (bf16: autocast)")
+    p.add_argument("--fps", type=float, default=0.0, help="output fps (0: the input's)")
+    add_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidgan.engine import checkpoint as ckpt_io
-    from vidgan.engine.config import run_config_from_dict
-    from vidgan.families import list_families, load_family
+    from vidgan.engine.trainer import pick_device
+    from vidgan.families.api import StreamOptions
+    from vidgan.sampling.stream import stream_video
 
-    cfg = run_config_from_dict(ckpt_io.load(args.checkpoint)["config"])
-    if cfg.family.task != "translation":
-        other = {"vsr": "vidgan upscale", "unconditional": "vidgan generate"}[cfg.family.task]
-        raise ValueError(
-            f"{args.checkpoint} is a '{cfg.family.task}' model (family {cfg.family.name}); use `{other}` for it"
-        )
-    translators = [n for n in list_families() if load_family(n).Config.task == "translation"]
-    raise ValueError(
-        f"family {cfg.family.name} has no streaming translator; translation families available: "
-        f"{', '.join(translators) or 'none in this release'}"
+    options = StreamOptions(dtype=args.dtype, direction=args.direction, extra=parse_options(args.opt))
+    res = stream_video(
+        args.checkpoint,
+        args.input,
+        args.output,
+        task="translation",
+        options=options,
+        device=pick_device(args.device),
+        fps=args.fps,
+        progress=not args.no_progress,
     )
+    print(f"wrote {res.frames} frames {res.width}x{res.height} at {res.fps:g} fps to {res.output}")
+    return 0

@@ -69,6 +69,8 @@ def _coerce(value: Any, tp: Any, where: str, overrides: Mapping[str, type]) -> A
         return from_dict(tp, value, _where=where, _overrides=overrides)
     if origin is Literal:
         choices = get_args(tp)
+        if value is None and "none" in choices:  # `key=none` on the command line parses as None
+            value = "none"
         if value not in choices:
             raise ConfigError(f"{where}: {value!r} is not one of {', '.join(map(repr, choices))}")
         return value

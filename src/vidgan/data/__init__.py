@@ -4,7 +4,16 @@ Entry point: ``build_dataset(DataConfig(...), split, seed)``; examples are ``dat
 """
 
 from vidgan.data.config import DataConfig
-from vidgan.data.datasets import VideoDataset, VideoSource, build_dataset, in_val_split, required_length
+from vidgan.data.datasets import (
+    SAMPLERS,
+    ExampleSampler,
+    VideoDataset,
+    VideoSource,
+    build_dataset,
+    get_sampler,
+    in_val_split,
+    required_length,
+)
 from vidgan.data.samplers import (
     contiguous_start,
     draw_phases,
@@ -17,7 +26,10 @@ from vidgan.data.samplers import (
 from vidgan.data.synthetic import SYNTHETIC_NAMES, SyntheticVideos, parse_synthetic_source
 
 __all__ = [
+    "SAMPLERS",
     "SYNTHETIC_NAMES",
+    "ExampleSampler",
+    "get_sampler",
     "DataConfig",
     "SyntheticVideos",
     "VideoDataset",

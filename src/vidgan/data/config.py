@@ -18,7 +18,7 @@ class DataConfig:
     """
 
     source: str = "moving-digits"  # path or embedded dataset name (see vidgan.data.synthetic)
-    sampler: Literal["clips", "multilevel", "random_t", "paired", "translation"] = "clips"
+    sampler: str = "clips"  # clips | multilevel | random_t | paired | translation | a family's own (its SAMPLERS)
     frames: int = 16  # clip length T (random_t: frames per video F)
     size: int = 64  # output H = W after resize/crop
     stride: int = 1  # frame step inside a contiguous clip

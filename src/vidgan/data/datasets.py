@@ -21,12 +21,14 @@ Draw order: [random_t: window, times | other samplers: start], then crop (y0, x0
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import os
 import warnings
 from collections import OrderedDict
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -46,17 +48,52 @@ from vidgan.data.synthetic import SyntheticVideos, is_synthetic
 from vidgan.data.transforms import apply_clip_transforms
 from vidgan.io import VideoReader, VideoReadError, split_zip_path
 
-__all__ = ["VideoDataset", "VideoSource", "build_dataset", "in_val_split", "required_length"]
+__all__ = [
+    "VideoDataset",
+    "VideoSource",
+    "ExampleSampler",
+    "SAMPLERS",
+    "get_sampler",
+    "build_dataset",
+    "in_val_split",
+    "required_length",
+]
 
 MAX_NUM_FRAMES = 1024  # StyleGAN-V max_num_frames: random_t samples inside a random 1024-frame window
 Split = Literal["train", "val", "all"]
 
 
-def required_length(cfg: DataConfig) -> int:
+def required_length(cfg: DataConfig, samplers: Mapping[str, ExampleSampler] | None = None) -> int:
     """Fewest frames a video needs for one example of ``cfg.sampler``."""
-    if cfg.sampler == "random_t":
-        return random_times_min_length(cfg.frames, cfg.max_dist)
+    return get_sampler(cfg.sampler, samplers).min_length(cfg)
+
+
+def _contiguous_length(cfg: DataConfig) -> int:
     return (cfg.frames - 1) * cfg.stride + 1
+
+
+@dataclass(frozen=True)
+class ExampleSampler:
+    """How one training example is cut from dataset video ``index`` (the ``data.sampler`` choices).
+
+    example:    ``(dataset, index, rng) -> dict of tensors``; every random choice comes from ``rng``.
+    min_length: fewest frames a video needs.
+    check:      validates the data config for this sampler (raise ``ValueError`` naming the fields).
+    """
+
+    name: str
+    example: Callable[[VideoDataset, int, np.random.Generator], dict[str, torch.Tensor]]
+    min_length: Callable[[DataConfig], int] = _contiguous_length
+    check: Callable[[DataConfig], None] | None = None
+
+
+def get_sampler(name: str, extra: Mapping[str, ExampleSampler] | None = None) -> ExampleSampler:
+    table = {**SAMPLERS, **(extra or {})}
+    if name not in table:
+        close = difflib.get_close_matches(name, list(table), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise ValueError(f"data.sampler: unknown sampler {name!r}{hint} (available: {', '.join(sorted(table))})")
+    return table[name]
 
 
 def in_val_split(relpath: str, val_fraction: float) -> bool:
@@ -65,31 +102,49 @@ def in_val_split(relpath: str, val_fraction: float) -> bool:
     return h < val_fraction
 
 
-def _check_cfg(cfg: DataConfig) -> None:
+def _check_cfg(cfg: DataConfig, sampler: ExampleSampler) -> None:
     if cfg.frames < 1 or cfg.size < 1 or cfg.stride < 1:
         raise ValueError(
             f"data.frames, data.size and data.stride must be >= 1 (got {cfg.frames}, {cfg.size}, {cfg.stride})"
         )
-    if cfg.sampler == "multilevel":
-        k = math.prod(cfg.subsample_frame)
-        if cfg.size % k or cfg.frames % k:
-            raise ValueError(
-                f"data.size={cfg.size} and data.frames={cfg.frames} must be divisible by "
-                f"prod(data.subsample_frame)={k} (every level keeps frames / prod(factors[:l]) frames)"
-            )
-    if cfg.sampler == "translation" and not cfg.target:
-        raise ValueError("data.sampler=translation needs data.target (the target-domain folder or dataset name)")
-    if cfg.sampler == "paired" and cfg.size % cfg.scale:
-        raise ValueError(f"data.size={cfg.size} must be divisible by data.scale={cfg.scale}")
     if not 0.0 <= cfg.val_fraction < 1.0:
         raise ValueError(f"data.val_fraction must be in [0, 1), got {cfg.val_fraction}")
+    if sampler.check is not None:
+        sampler.check(cfg)
+
+
+def _check_multilevel(cfg: DataConfig) -> None:
+    k = math.prod(cfg.subsample_frame)
+    s = 2 ** len(cfg.subsample_frame)
+    if cfg.frames % k or cfg.size % s:
+        raise ValueError(
+            f"data.frames={cfg.frames} must be divisible by prod(data.subsample_frame)={k} (every level keeps "
+            f"frames / prod(factors[:l]) frames) and data.size={cfg.size} by 2 ** levels = {s}"
+        )
+
+
+def _check_translation(cfg: DataConfig) -> None:
+    if not cfg.target:
+        raise ValueError("data.sampler=translation needs data.target (the target-domain folder or dataset name)")
+
+
+def _check_paired(cfg: DataConfig) -> None:
+    if cfg.size % cfg.scale:
+        raise ValueError(f"data.size={cfg.size} must be divisible by data.scale={cfg.scale}")
 
 
 class VideoDataset(Dataset):
     """Examples from a folder/zip/video source or an embedded synthetic dataset (see module doc)."""
 
-    def __init__(self, cfg: DataConfig, split: Split = "train", seed: int = 0) -> None:
-        _check_cfg(cfg)
+    def __init__(
+        self,
+        cfg: DataConfig,
+        split: Split = "train",
+        seed: int = 0,
+        samplers: Mapping[str, ExampleSampler] | None = None,
+    ) -> None:
+        self.sampler = get_sampler(cfg.sampler, samplers)
+        _check_cfg(cfg, self.sampler)
         if split not in ("train", "val", "all"):
             raise ValueError(f"split must be 'train', 'val' or 'all', got {split!r}")
         self.cfg, self.split = cfg, split
@@ -97,7 +152,7 @@ class VideoDataset(Dataset):
         self.videos: list[VideoInfo] = []
         self.skipped_short = 0
         self.bad: list[tuple[str, str]] = []
-        need = required_length(cfg)
+        need = self.sampler.min_length(cfg)
         if is_synthetic(cfg.source):
             self.synthetic = SyntheticVideos.from_source(
                 cfg.source, num_videos=cfg.num_videos, video_frames=cfg.video_frames, size=cfg.size, seed=seed
@@ -205,32 +260,17 @@ class VideoDataset(Dataset):
         index, seed = int(index), int(seed)
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range [0, {len(self)})")
+        return self.sampler.example(self, index, np.random.default_rng(seed))
+
+    def clip(self, index: int, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
+        """Frames ``idx`` of video ``index``, resized/cropped/flipped (draws from ``rng``) -> uint8 (C, T, H, W)."""
         cfg = self.cfg
-        rng = np.random.default_rng(seed)
-        n = self._num_frames(index)
-        out: dict[str, torch.Tensor] = {}
-        if cfg.sampler == "random_t":
-            length = min(n, MAX_NUM_FRAMES)
-            w0 = int(rng.integers(0, n - length + 1)) if n > length else 0
-            times = random_times(rng, length, cfg.frames, cfg.max_dist)
-            idx = w0 + times
-            out["times"] = torch.from_numpy(times)
-        else:
-            start = contiguous_start(rng, n, cfg.frames, cfg.stride)
-            idx = start + cfg.stride * np.arange(cfg.frames)
-        transform_state = rng.bit_generator.state  # paired translation repeats the crop/flip draws
         clip = apply_clip_transforms(self._frames(index, idx), cfg.size, cfg.resize, cfg.crop, cfg.hflip, rng)
-        video = torch.from_numpy(clip).permute(3, 0, 1, 2).contiguous()  # (T,H,W,C) -> (C,T,H,W)
-        if cfg.sampler == "translation":
-            return {"source": video, "target": self._target_clip(index, idx, transform_state, rng)}
-        if cfg.sampler == "paired":
-            return self._paired(video)
-        out["video"] = video
-        if cfg.sampler == "multilevel":
-            phases = draw_phases(rng, cfg.subsample_frame)
-            out["levels"] = tuple(multilevel_clip(video, cfg.subsample_frame, phases))
-            out["phases"] = torch.from_numpy(phases)
-        return {"video": out.pop("video"), **out}
+        return torch.from_numpy(clip).permute(3, 0, 1, 2).contiguous()  # (T,H,W,C) -> (C,T,H,W)
+
+    def contiguous_indices(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        start = contiguous_start(rng, self._num_frames(index), self.cfg.frames, self.cfg.stride)
+        return start + self.cfg.stride * np.arange(self.cfg.frames)
 
     def _target_clip(
         self, index: int, idx: np.ndarray, transform_state: dict, rng: np.random.Generator
@@ -267,14 +307,58 @@ class VideoDataset(Dataset):
         }
 
 
-def build_dataset(cfg: DataConfig, split: Split = "train", seed: int = 0) -> VideoDataset:
+# ------------------------------------------------------------------------------------ the samplers
+def _clips(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    return {"video": ds.clip(index, ds.contiguous_indices(index, rng), rng)}
+
+
+def _multilevel(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    video = ds.clip(index, ds.contiguous_indices(index, rng), rng)
+    phases = draw_phases(rng, ds.cfg.subsample_frame)
+    levels = tuple(multilevel_clip(video, ds.cfg.subsample_frame, phases))
+    return {"video": video, "levels": levels, "phases": torch.from_numpy(phases)}
+
+
+def _random_t(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    n = ds._num_frames(index)
+    length = min(n, MAX_NUM_FRAMES)
+    w0 = int(rng.integers(0, n - length + 1)) if n > length else 0
+    times = random_times(rng, length, ds.cfg.frames, ds.cfg.max_dist)
+    return {"video": ds.clip(index, w0 + times, rng), "times": torch.from_numpy(times)}
+
+
+def _paired(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    return ds._paired(ds.clip(index, ds.contiguous_indices(index, rng), rng))
+
+
+def _translation(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    idx = ds.contiguous_indices(index, rng)
+    transform_state = rng.bit_generator.state  # paired translation repeats the crop/flip draws
+    video = ds.clip(index, idx, rng)
+    return {"source": video, "target": ds._target_clip(index, idx, transform_state, rng)}
+
+
+SAMPLERS: dict[str, ExampleSampler] = {
+    "clips": ExampleSampler("clips", _clips),
+    "multilevel": ExampleSampler("multilevel", _multilevel, check=_check_multilevel),
+    "random_t": ExampleSampler(
+        "random_t", _random_t, min_length=lambda cfg: random_times_min_length(cfg.frames, cfg.max_dist)
+    ),
+    "paired": ExampleSampler("paired", _paired, check=_check_paired),
+    "translation": ExampleSampler("translation", _translation, check=_check_translation),
+}
+
+
+def build_dataset(
+    cfg: DataConfig, split: Split = "train", seed: int = 0, samplers: Mapping[str, ExampleSampler] | None = None
+) -> VideoDataset:
     """The dataset described by ``cfg`` (``seed`` fixes the content of embedded synthetic sets only).
 
     Folder sources are scanned once (cached index, see :mod:`vidgan.data.index`); unreadable files
     raise when ``cfg.strict`` else are skipped with one warning summary; videos shorter than the
     sampler needs are skipped and counted.
     """
-    return VideoDataset(cfg, split=split, seed=seed)
+    return VideoDataset(cfg, split=split, seed=seed, samplers=samplers)
 
 
 class VideoSource:

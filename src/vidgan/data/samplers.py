@@ -68,22 +68,26 @@ def multilevel_clip(clip_u8: Tensor, factors: Sequence[int], phases: Sequence[in
     """TGANv2 real multi-level inputs from one clip.
 
     clip_u8: uint8 ``(C, T, H, W)``. Returns ``L + 1`` float32 tensors; level ``l`` (1-based) is
-    ``(C, T_l, H / k_l, W / k_l)`` with ``k_1 = prod(factors)``, ``k_{l+1} = k_l / f_l`` (8, 4, 2, 1
-    for (2, 2, 2)). Each level box-averages the **full-resolution** kept frames over non-overlapping
+    ``(C, T_l, H / k_l, W / k_l)`` with ``k_l = 2 ** (L + 1 - l)`` (8, 4, 2, 1 for three factors: the
+    generator doubles the resolution at every level whatever the frame factors, e.g. (4, 5, 1) on 20 frames).
+    Each level box-averages the **full-resolution** kept frames over non-overlapping
     ``k_l x k_l`` blocks (not a cascade of resizes), in TGANv2's real-data scale ``(u8 - 128) / 128``
     computed in float64 then cast to float32 (matches the official data exactly).
     """
     if clip_u8.dtype != torch.uint8 or clip_u8.ndim != 4:
         raise ValueError(f"expected a uint8 clip (C, T, H, W), got {clip_u8.dtype} {tuple(clip_u8.shape)}")
     c, t, h, w = clip_u8.shape
-    k = math.prod(factors)
-    if h % k or w % k or t % k:
-        raise ValueError(f"clip of {t} frames of {h}x{w} must be divisible by prod(subsample_frame) = {k}")
+    k = 2 ** len(factors)
+    if h % k or w % k or t % math.prod(factors):
+        raise ValueError(
+            f"clip of {t} frames of {h}x{w}: the frames must be divisible by prod(subsample_frame) = "
+            f"{math.prod(factors)} and the size by 2 ** levels = {k}"
+        )
     x = (clip_u8.to(torch.float64) - 128.0) / 128.0
     out = []
     for level, idx in enumerate(multilevel_frames(t, factors, phases)):
         if level > 0:
-            k //= factors[level - 1]
+            k //= 2
         xl = x[:, torch.from_numpy(idx)]
         # (C, T_l, H, W) -> (C, T_l, H/k, k, W/k, k) -> mean over the k x k block
         xl = xl.reshape(c, len(idx), h // k, k, w // k, k).mean(dim=(3, 5))

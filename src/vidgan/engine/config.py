@@ -28,6 +28,8 @@ class TrainConfig:
     """Training-loop settings shared by every family. Progress is counted in clips seen (all ranks)."""
 
     batch_size: int = 8  # clips per iteration and per process
+    accumulate: int = 1  # gradient-accumulation rounds per iteration (each on batch_size / accumulate clips);
+    #                      gradients are averaged over the rounds and all-reduced once, after the last round
     total_clips: int = 1_000_000  # default run length in clips (``--max-clips`` ends earlier)
     amp: Literal["none", "bf16", "fp16"] = "none"  # bf16 autocast (CPU/GPU) or fp16 + GradScaler (GPU)
     grad_clip: float = 0.0  # max global grad norm per phase; 0 = off

@@ -38,10 +38,10 @@ from vidgan.engine.config import RunConfig
 from vidgan.engine.data_order import ResumableBatchSampler
 from vidgan.engine.ema import make_ema, update_ema
 from vidgan.engine.logging import RunLogger
-from vidgan.families import load_family
-from vidgan.families.api import Parts, StepContext
+from vidgan.families import family_samplers, load_family
+from vidgan.families.api import DataMismatch, Parts, StepContext
 
-__all__ = ["TrainResult", "train", "build_parts", "pick_device", "to_device"]
+__all__ = ["TrainResult", "train", "build_parts", "check_parts", "run_dataset", "pick_device", "to_device"]
 
 EvalHook = Callable[[Parts, Mapping[str, nn.Module], int], dict[str, float]]
 
@@ -79,10 +79,53 @@ def to_device(obj: Any, device: torch.device) -> Any:
 
 
 def build_parts(cfg: RunConfig) -> Parts:
-    """Build the family's modules/optimizers/objective with the seed fixed (same init on every rank)."""
+    """Build the family's modules/optimizers/objective with the seed fixed (same init on every rank).
+
+    The family receives the run's data section (the one owner of size, frames, scale, degradation, ...)."""
     family = load_family(cfg.family.name)
     seed_everything(derive_seed(cfg.seed, "init"))
-    return family.build(cfg.family, image_size=cfg.data.size, frames=cfg.data.frames)
+    parts = family.build(cfg.family, cfg.data)
+    check_parts(cfg.family.name, cfg.family.task, parts)
+    return parts
+
+
+def run_dataset(cfg: RunConfig, split: str = "train"):
+    """The run's dataset: ``cfg.data`` with the built-in samplers plus the family's own (``SAMPLERS``)."""
+    from vidgan.data import build_dataset
+
+    return build_dataset(cfg.data, split, seed=cfg.seed, samplers=family_samplers(cfg.family.name))
+
+
+def check_training_data(cfg: RunConfig) -> None:
+    """The data sampler is one the family trains on (its ``DATA_SAMPLERS``, when declared)."""
+    allowed = getattr(load_family(cfg.family.name), "DATA_SAMPLERS", None)
+    if allowed and cfg.data.sampler not in allowed:
+        raise DataMismatch(
+            f"data.sampler={cfg.data.sampler} vs family.name={cfg.family.name}: this family trains on "
+            f"{' or '.join(allowed)} batches — set data.sampler={allowed[0]}"
+        )
+
+
+def check_parts(name: str, task: str, parts: Parts) -> None:
+    """The family declared what its task needs (roles exist, an inference path for the task)."""
+    roles = set(parts.modules)
+    if task == "unconditional":
+        if parts.sample is None:
+            raise TypeError(f"family {name}: an unconditional family must set Parts.sample")
+        if parts.sample_role not in roles:
+            raise TypeError(
+                f"family {name}: Parts.sample_role {parts.sample_role!r} is not a module role {sorted(roles)}"
+            )
+    elif parts.stream is not None and not set(parts.stream_roles) <= roles:
+        raise TypeError(
+            f"family {name}: Parts.stream_roles {parts.stream_roles} are not all module roles {sorted(roles)}"
+        )
+    if not set(parts.ema_roles) <= roles:
+        raise TypeError(f"family {name}: Parts.ema {parts.ema!r} names a role that is not a module {sorted(roles)}")
+    if parts.objective is not None:
+        for ph in parts.objective.phases:
+            if ph.optimizer not in parts.optimizers or not set(ph.modules) <= roles or ph.interval < 1:
+                raise TypeError(f"family {name}: phase {ph.name} names an unknown optimizer/module or interval < 1")
 
 
 def _autocast(device: torch.device, amp: str):
@@ -114,9 +157,15 @@ class _Trainer:
         self.cfg, self.run_dir, self.dataset, self.device = cfg, run_dir, dataset, device
         self.eval_hook, self.progress = eval_hook, progress
         self.rank, self.world = dist.rank(), dist.world_size()
-        if cfg.train.amp == "fp16" and device.type != "cuda":
+        tcfg = cfg.train
+        if tcfg.amp == "fp16" and device.type != "cuda":
             raise ValueError("train.amp=fp16 needs CUDA (GradScaler); use train.amp=bf16 on CPU")
+        if tcfg.accumulate < 1 or tcfg.batch_size % tcfg.accumulate:
+            raise ValueError(
+                f"train.accumulate={tcfg.accumulate}: must be >= 1 and divide train.batch_size={tcfg.batch_size}"
+            )
 
+        check_training_data(cfg)
         self.parts = build_parts(cfg)
         if self.parts.objective is None:
             raise ValueError(f"family '{cfg.family.name}' built no objective: nothing to train")
@@ -127,39 +176,103 @@ class _Trainer:
         for m in self.parts.modules.values():
             m.to(device).train()
             dist.broadcast_params(m)
-        # Optimizer state lives on the parameters' device; rebuild param references after .to().
         self.trainable = {
             id(p) for m in self.parts.modules.values() for p in m.parameters() if p.requires_grad
         }
         for opt in self.parts.optimizers.values():
             for group in opt.param_groups:
                 group.setdefault("initial_lr", group["lr"])
-        ema_role = self.parts.ema if cfg.train.ema_half_life_clips > 0 else None
-        self.ema = make_ema(self.parts.modules[ema_role]) if ema_role else None
-        self.ema_role = ema_role
-        self.scaler = torch.amp.GradScaler("cuda") if cfg.train.amp == "fp16" else None
+        self._apply_lazy_regularisation()
+        ema_roles = self.parts.ema_roles if tcfg.ema_half_life_clips > 0 else ()
+        self.emas: dict[str, nn.Module] = {role: make_ema(self.parts.modules[role]) for role in ema_roles}
+        self.scaler = torch.amp.GradScaler("cuda") if tcfg.amp == "fp16" else None
         self.step, self.clips_seen = 0, 0
         self.logger = RunLogger(run_dir) if dist.is_main() else None
-        self._log_acc: dict[str, list[float]] = {}
+        self._log_acc: dict[str, list[torch.Tensor]] = {}
         self.last_logs: dict[str, float] = {}
+        # Checkpoint contents by name: (get, set). Families add theirs through Parts.state.
+        self.registry: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self._loading: Mapping[str, Any] = {}
+        self._register_core_state()
+        for name, obj in self.parts.state.items():
+            self.register(f"state/{name}", obj.state_dict, obj.load_state_dict)
+
+    # ---------------------------------------------------------------- setup helpers
+    def _apply_lazy_regularisation(self) -> None:
+        """StyleGAN2: an optimizer shared with a lazy phase of interval k gets lr * c and betas ** c,
+        c = k / (k + 1) (the phase's loss is multiplied by k in ``iteration``)."""
+        done: set[str] = set()
+        for phase in self.parts.objective.phases:
+            if not phase.lazy or phase.interval <= 1 or phase.optimizer in done:
+                continue
+            done.add(phase.optimizer)
+            c = phase.interval / (phase.interval + 1)
+            for group in self.parts.optimizers[phase.optimizer].param_groups:
+                group["initial_lr"] = group["lr"] = group["initial_lr"] * c
+                if "betas" in group:
+                    group["betas"] = tuple(b**c for b in group["betas"])
+
+    def register(self, name: str, get: Callable[[], Any], set_: Callable[[Any], None]) -> None:
+        """Add named state to every checkpoint (restored on resume in registration order)."""
+        if name in self.registry:
+            raise ValueError(f"checkpoint state {name!r} registered twice")
+        self.registry[name] = (get, set_)
+
+    def _register_core_state(self) -> None:
+        p = self.parts
+
+        def set_progress(s):
+            self.step, self.clips_seen = int(s["step"]), int(s["clips_seen"])
+
+        def set_modules(states):
+            for k, m in p.modules.items():
+                m.load_state_dict(states[k])
+
+        def set_optimizers(states):
+            for k, o in p.optimizers.items():
+                o.load_state_dict(states[k])
+
+        self.register("progress", lambda: {"step": self.step, "clips_seen": self.clips_seen}, set_progress)
+        self.register("modules", lambda: {k: m.state_dict() for k, m in p.modules.items()}, set_modules)
+        self.register("ema", lambda: {k: m.state_dict() for k, m in self.emas.items()} or None, self._set_ema)
+        self.register("ema_roles", lambda: list(self.emas), lambda s: None)
+        self.register("optimizers", lambda: {k: o.state_dict() for k, o in p.optimizers.items()}, set_optimizers)
+        self.register(
+            "scaler",
+            lambda: self.scaler.state_dict() if self.scaler is not None else None,
+            lambda s: self.scaler.load_state_dict(s) if self.scaler is not None and s else None,
+        )
+        self.register("objective", p.objective.state_dict, lambda s: p.objective.load_state_dict(s or {}))
+        self.register("rng", lambda: ckpt_io.pack_rng(rng_state()), lambda s: set_rng_state(ckpt_io.unpack_rng(s)))
+
+    def _set_ema(self, state: Any) -> None:
+        if not state or not self.emas:
+            return
+        if "ema_roles" not in self._loading:  # checkpoints before contract v2: one EMA state dict
+            state = {self._loading.get("ema_role"): state}
+        for role, m in self.emas.items():
+            if role in state:
+                m.load_state_dict(state[role])
 
     # ---------------------------------------------------------------- checkpoint / resume
     def state(self) -> dict:
-        return {
-            "vidgan_version": vidgan.__version__,
-            "config": to_dict(self.cfg),
-            "progress": {"step": self.step, "clips_seen": self.clips_seen},
-            "modules": {k: m.state_dict() for k, m in self.parts.modules.items()},
-            "ema": self.ema.state_dict() if self.ema is not None else None,
-            "ema_role": self.ema_role,
-            "optimizers": {k: o.state_dict() for k, o in self.parts.optimizers.items()},
-            "scaler": self.scaler.state_dict() if self.scaler is not None else None,
-            "objective": self.parts.objective.state_dict(),
-            "rng": ckpt_io.pack_rng(rng_state()),
-        }
+        out = {"vidgan_version": vidgan.__version__, "config": to_dict(self.cfg)}
+        out.update({name: get() for name, (get, _) in self.registry.items()})
+        return out
+
+    def check_finite(self) -> None:
+        """Refuse to checkpoint non-finite weights (they would become the resume point of every re-run)."""
+        for role, m in self.parts.modules.items():
+            for name, t in [*m.named_parameters(), *m.named_buffers()]:
+                if t.is_floating_point() and not bool(torch.isfinite(t).all()):
+                    raise FloatingPointError(
+                        f"{role}.{name}: non-finite values at step {self.step}; not checkpointed (the last good "
+                        "checkpoint is kept) — lower the learning rate or disable AMP (train.amp=none)"
+                    )
 
     def save(self) -> Path | None:
         path = None
+        self.check_finite()
         if dist.is_main():
             path = self.run_dir / "checkpoints" / f"ckpt-{self.clips_seen:012d}.pt"
             ckpt_io.save_atomic(self.state(), path)
@@ -169,26 +282,16 @@ class _Trainer:
 
     def resume(self, path: Path) -> None:
         state = ckpt_io.load(path, map_location=self.device)
-        saved = state["config"]
-        mine = to_dict(self.cfg)
-        for section in ("family", "data"):
-            if saved.get(section) != mine.get(section):
-                raise ckpt_io.CheckpointError(
-                    f"{path}: the run directory was made with a different {section} config; resume with the "
-                    f"same config (see {self.run_dir / 'config.yaml'}) or use a new --run-dir"
-                )
-        for k, m in self.parts.modules.items():
-            m.load_state_dict(state["modules"][k])
-        if self.ema is not None and state.get("ema") is not None:
-            self.ema.load_state_dict(state["ema"])
-        for k, o in self.parts.optimizers.items():
-            o.load_state_dict(state["optimizers"][k])
-        if self.scaler is not None and state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        self.parts.objective.load_state_dict(state.get("objective") or {})
-        set_rng_state(ckpt_io.unpack_rng(state["rng"]))
-        self.step = int(state["progress"]["step"])
-        self.clips_seen = int(state["progress"]["clips_seen"])
+        check_resumable(state, self.cfg, path, self.run_dir)
+        self._loading = state
+        try:
+            for name, (_, set_) in self.registry.items():
+                if name in state:
+                    set_(state[name])
+                elif not name.startswith("state/"):
+                    raise ckpt_io.CheckpointError(f"{path}: checkpoint has no {name!r} entry")
+        finally:
+            self._loading = {}
 
     # ---------------------------------------------------------------- one iteration
     def _set_lr(self) -> None:
@@ -202,81 +305,115 @@ class _Trainer:
             for p in m.parameters():
                 p.requires_grad_(id(p) in self.trainable and (roles is None or role in roles))
 
+    def _contexts(self, rounds: int) -> list[StepContext]:
+        """One context per accumulation round; round 0 keeps the (seed, rank, step) stream."""
+        ctxs = []
+        for r in range(rounds):
+            seed = derive_seed(self.cfg.seed, self.rank, self.step) if r == 0 else derive_seed(
+                self.cfg.seed, self.rank, self.step, r
+            )
+            ctxs.append(
+                StepContext(
+                    step=self.step,
+                    clips_seen=self.clips_seen,
+                    generator=make_generator(seed, self.device),
+                    round=r,
+                    rounds=rounds,
+                    batch_size=self.cfg.train.batch_size,
+                )
+            )
+        return ctxs
+
     def iteration(self, batch: Mapping[str, Any]) -> None:
         cfg = self.cfg.train
-        step_seed = derive_seed(self.cfg.seed, self.rank, self.step)
-        torch.manual_seed(step_seed)
-        ctx = StepContext(
-            step=self.step, clips_seen=self.clips_seen, generator=make_generator(step_seed, self.device)
-        )
+        torch.manual_seed(derive_seed(self.cfg.seed, self.rank, self.step))
+        rounds = cfg.accumulate
+        subs = split_batch(batch, rounds)
+        ctxs = self._contexts(rounds)
         self._set_lr()
         modules = self.parts.modules
         for phase in self.parts.objective.phases:
             if self.step % phase.interval:
                 continue
             self._freeze_except(phase.modules)
-            with _autocast(self.device, cfg.amp):
-                terms = self.parts.objective(phase.name, batch, modules, ctx)
-            if not terms:
-                continue
-            loss = sum(t.float() for t in terms.values())
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"phase {phase.name}: non-finite loss at step {self.step} "
-                    f"({ {k: float(v) for k, v in terms.items()} }); lower the LR or disable AMP"
-                )
             opt = self.parts.optimizers[phase.optimizer]
             opt.zero_grad(set_to_none=True)
-            if self.scaler is not None:
-                self.scaler.scale(loss).backward()
-            else:
-                loss.backward()
+            gain = (phase.interval if phase.lazy else 1) / rounds
+            ran = False
+            for sub, ctx in zip(subs, ctxs):
+                with _autocast(self.device, cfg.amp):
+                    terms = self.parts.objective(phase.name, sub, modules, ctx)
+                if not terms:
+                    continue
+                ran = True
+                loss = sum(t.float() for t in terms.values())
+                scaled = loss * gain if gain != 1 else loss
+                (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
+                for k, v in terms.items():
+                    self._acc(f"{phase.name}/{k}", v)
+                self._acc(f"{phase.name}/loss", loss)
+            if not ran:
+                continue
             params = [p for g in opt.param_groups for p in g["params"]]
-            dist.all_reduce_grads(params)
+            dist.all_reduce_grads(params)  # once per phase, after the last round
             if self.scaler is not None:
                 self.scaler.unscale_(opt)
             if cfg.grad_clip > 0:
                 norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                if not torch.isfinite(norm) and self.scaler is None:  # (GradScaler skips such steps itself)
-                    raise FloatingPointError(
-                        f"phase {phase.name}: non-finite gradient norm at step {self.step}; "
-                        f"disable AMP (train.amp=none) or lower the learning rate")
-                self._acc(f"{phase.name}/grad_norm", float(norm))
+                self._acc(f"{phase.name}/grad_norm", norm)
             if self.scaler is not None:
                 self.scaler.step(opt)
-                self.scaler.update()
             else:
                 opt.step()
-            for k, v in terms.items():
-                self._acc(f"{phase.name}/{k}", float(v.detach()))
-            self._acc(f"{phase.name}/loss", float(loss.detach()))
+        if self.scaler is not None:
+            self.scaler.update()  # once per iteration, after every optimizer stepped
         self._freeze_except(None)
-        for k, v in ctx.logs.items():
-            self._acc(k, float(v))
+        end = getattr(self.parts.objective, "end_iteration", None)
+        if end is not None:
+            end(modules, ctxs[0])
+        for ctx in ctxs:
+            for k, v in ctx.logs.items():
+                self._acc(k, v)
         if self.world > 1 and self.device.type != "cuda":
             for m in modules.values():
                 dist.broadcast_buffers(m)
         clips = cfg.batch_size * self.world
-        if self.ema is not None:
+        if self.emas:
             half_life = cfg.ema_half_life_clips
             if cfg.ema_rampup > 0:
                 half_life = min(half_life, (self.clips_seen + clips) * cfg.ema_rampup)
-            update_ema(self.ema, modules[self.ema_role], clips, half_life)
+            for role, ema in self.emas.items():
+                update_ema(ema, modules[role], clips, half_life)
         self.step += 1
         self.clips_seen += clips
 
-    def _acc(self, key: str, value: float) -> None:
+    def _acc(self, key: str, value: Any) -> None:
+        """Keep a logged value on its device (detached); reduced once at logging time."""
+        if isinstance(value, torch.Tensor):
+            value = value.detach()
         self._log_acc.setdefault(key, []).append(value)
 
     # ---------------------------------------------------------------- side effects
     def flush_logs(self, extra: Mapping[str, float] | None = None) -> None:
-        scalars = {k: sum(v) / len(v) for k, v in self._log_acc.items() if v}
-        scalars.update(extra or {})
+        scalars = reduce_logs(self._log_acc)
         self._log_acc.clear()
+        bad = sorted(
+            k for k, v in scalars.items() if not math.isfinite(v) and (k.endswith("/loss") or "grad_norm" in k)
+        )
+        scalars.update(extra or {})
         if scalars:
             self.last_logs = scalars
         if self.logger is not None and scalars:
             self.logger.log(self.clips_seen, self.step, scalars)
+        if bad and self.scaler is None:
+            raise FloatingPointError(
+                f"non-finite {', '.join(bad)} before step {self.step}: lower the learning rate or disable AMP "
+                "(train.amp=none); the last good checkpoint is kept"
+            )
+
+    def inference_modules(self) -> dict[str, nn.Module]:
+        """The modules inference uses: each EMA in place of its role."""
+        return {**self.parts.modules, **self.emas}
 
     @torch.no_grad()
     def write_samples(self, preview_batch: Mapping[str, Any] | None) -> Path | None:
@@ -286,18 +423,18 @@ class _Trainer:
 
         cfg = self.cfg.train
         parts, frames = self.parts, cfg.sample_frames or self.cfg.data.frames
+        modules = self.inference_modules()
         if parts.sample is not None:
-            g = self.ema if self.ema is not None else parts.modules["generator"]
+            g = modules[parts.sample_role]
             was_training = g.training
             g.eval()
-            video = parts.sample(
-                g, cfg.sample_num, frames, make_generator(derive_seed(self.cfg.seed, "samples"), self.device)
+            video = as_video(
+                parts.sample(
+                    g, cfg.sample_num, frames, make_generator(derive_seed(self.cfg.seed, "samples"), self.device)
+                )
             )
             g.train(was_training)
         elif parts.preview is not None and preview_batch is not None:
-            modules = dict(parts.modules)
-            if self.ema is not None:
-                modules[self.ema_role] = self.ema
             states = {k: m.training for k, m in modules.items()}
             for m in modules.values():
                 m.eval()
@@ -309,9 +446,63 @@ class _Trainer:
         out = self.run_dir / "samples" / f"samples-{self.clips_seen:012d}"
         out.parent.mkdir(parents=True, exist_ok=True)
         u8 = to_uint8(video.float().cpu())
-        write_grid(out.with_suffix(".mp4"), u8, fps=cfg.sample_fps)
-        write_grid(out.with_suffix(".gif"), u8, fps=cfg.sample_fps)
+        labels = list(parts.preview_labels) if parts.sample is None else None
+        write_grid(out.with_suffix(".mp4"), u8, fps=cfg.sample_fps, labels=labels)
+        write_grid(out.with_suffix(".gif"), u8, fps=cfg.sample_fps, labels=labels)
         return out.with_suffix(".mp4")
+
+
+def as_video(out: Any) -> torch.Tensor:
+    """A sampler's result (a tensor, or an iterator of chunks along T) as one ``(B, C, T, H, W)`` tensor."""
+    if isinstance(out, torch.Tensor):
+        return out
+    return torch.cat(list(out), dim=2)
+
+
+def split_batch(batch: Any, rounds: int) -> list[Any]:
+    """Split every tensor of a (nested) batch along dim 0 into ``rounds`` equal parts."""
+    if rounds == 1:
+        return [batch]
+    if isinstance(batch, torch.Tensor):
+        if batch.shape[0] % rounds:
+            raise ValueError(f"batch of {batch.shape[0]} does not split into train.accumulate={rounds} rounds")
+        return list(batch.chunk(rounds))
+    if isinstance(batch, Mapping):
+        parts = {k: split_batch(v, rounds) for k, v in batch.items()}
+        return [{k: v[r] for k, v in parts.items()} for r in range(rounds)]
+    if isinstance(batch, list | tuple):
+        parts = [split_batch(v, rounds) for v in batch]
+        return [type(batch)(p[r] for p in parts) for r in range(rounds)]
+    return [batch] * rounds
+
+
+def reduce_logs(acc: Mapping[str, list[Any]]) -> dict[str, float]:
+    """Mean of each key's accumulated values, with one device sync for all tensor values."""
+    keys = [k for k, v in acc.items() if v]
+    if not keys:
+        return {}
+    means = []
+    for k in keys:
+        vals = [torch.as_tensor(v, dtype=torch.float32).reshape(()) for v in acc[k]]
+        means.append(torch.stack([v.float().cpu() if v.device.type != "cpu" else v.float() for v in vals]).mean())
+    return dict(zip(keys, torch.stack(means).tolist()))
+
+
+def check_resumable(state: Mapping[str, Any], cfg: RunConfig, path: Path, run_dir: Path) -> None:
+    """A run directory only resumes the run it was made for (same family and data config)."""
+    saved = state["config"]
+    mine = to_dict(cfg)
+    for section in ("family", "data"):
+        if saved.get(section) != mine.get(section):
+            diff = sorted(
+                k for k in set(saved.get(section) or {}) | set(mine.get(section) or {})
+                if (saved.get(section) or {}).get(k) != (mine.get(section) or {}).get(k)
+            )
+            raise ckpt_io.CheckpointError(
+                f"{path}: the run directory was made with a different {section} config "
+                f"({', '.join(f'{section}.{k}' for k in diff[:4])} differ); resume with the same config "
+                f"(see {run_dir / 'config.yaml'}) or use a new --run-dir"
+            )
 
 
 def train(
@@ -329,14 +520,19 @@ def train(
     device = device or pick_device("auto")
     run_dir = Path(run_dir)
     dist.init(device)
-    if dist.is_main():
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(dump_yaml(cfg))
+    if run_dir.exists() and not run_dir.is_dir():
+        raise NotADirectoryError(f"--run-dir {run_dir}: exists and is not a folder — pass a folder path")
     t = _Trainer(cfg, run_dir, dataset, device, eval_hook, progress)
     latest = ckpt_io.latest_checkpoint(run_dir)
-    if latest is not None:
+    if latest is not None:  # a refused resume changes nothing in the run directory
         t.resume(latest)
         dist.print0(f"resumed from {latest} at {t.clips_seen} clips (step {t.step})")
+    if dist.is_main():
+        run_dir.mkdir(parents=True, exist_ok=True)
+        from vidgan.core.atomic import atomic_write
+
+        with atomic_write(run_dir / "config.yaml", "w") as f:
+            f.write(dump_yaml(cfg))
     stop = int(max_clips if max_clips is not None else cfg.train.total_clips)
     tcfg = cfg.train
 
@@ -381,7 +577,7 @@ def train(
     if t.clips_seen == 0:
         t.write_samples(preview_batch)
         if eval_hook is not None and eval_every_clips > 0:  # the untrained baseline, logged at 0 clips
-            base = eval_hook(t.parts, {**t.parts.modules, **({"ema": t.ema} if t.ema else {})}, 0)
+            base = eval_hook(t.parts, t.inference_modules(), 0)
             if t.logger is not None and base:
                 t.logger.log(0, 0, base)
     try:
@@ -394,7 +590,7 @@ def train(
                 bar.update(min(after, stop) - min(before, stop))
             extra: dict[str, float] = {}
             if eval_hook is not None and _crossed(before, after, eval_every_clips):
-                extra = eval_hook(t.parts, {**t.parts.modules, **({"ema": t.ema} if t.ema else {})}, after)
+                extra = eval_hook(t.parts, t.inference_modules(), after)
             if _crossed(before, after, tcfg.log_every_clips) or extra or after >= stop:
                 elapsed = time.time() - t0
                 extra = {**extra, "speed/clips_per_s": (after - start_clips) / max(elapsed, 1e-9)}

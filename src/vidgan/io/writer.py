@@ -251,6 +251,37 @@ def make_grid(videos, nrow: int | None = None, padding: int = 2, pad_value: int 
     return grid
 
 
-def write_grid(path: str | os.PathLike, videos, fps: float = 25.0, nrow: int | None = None, padding: int = 2) -> None:
-    """:func:`make_grid` then :func:`write_video`."""
-    write_video(path, make_grid(videos, nrow=nrow, padding=padding), fps=fps)
+def label_header(grid: np.ndarray, labels: list[str], cell_w: int, ncol: int, padding: int = 2) -> np.ndarray:
+    """Prepend a 14-pixel band naming the panels of each grid cell (cells of ``cell_w`` pixels holding
+    ``len(labels)`` side-by-side panels, e.g. input | output | target)."""
+    from PIL import Image, ImageDraw
+
+    t, _, width, c = grid.shape
+    band = Image.new("RGB", (width, 14), (0, 0, 0))
+    draw = ImageDraw.Draw(band)
+    panel = cell_w / max(len(labels), 1)
+    for q in range(ncol):
+        x0 = padding + q * (cell_w + padding)
+        for i, text in enumerate(labels):
+            tw = draw.textlength(text)
+            draw.text((x0 + panel * (i + 0.5) - tw / 2, 1), text, fill=(255, 255, 255))
+    head = np.broadcast_to(np.asarray(band, dtype=np.uint8)[None, :, :, :c], (t, 14, width, c))
+    return np.concatenate([head, grid], axis=1)
+
+
+def write_grid(
+    path: str | os.PathLike,
+    videos,
+    fps: float = 25.0,
+    nrow: int | None = None,
+    padding: int = 2,
+    labels: list[str] | None = None,
+) -> None:
+    """:func:`make_grid` then :func:`write_video`; ``labels`` names the side-by-side panels of each cell in a
+    header band (conditional previews: input | output | target)."""
+    grid = make_grid(videos, nrow=nrow, padding=padding)
+    if labels:
+        vids = _as_video_list(videos)
+        ncol = nrow or math.ceil(math.sqrt(len(vids)))
+        grid = label_header(grid, list(labels), vids[0].shape[2], min(ncol, len(vids)), padding)
+    write_video(path, grid, fps=fps)

@@ -9,6 +9,7 @@ import torch
 
 import vidgan.families.tecogan as T
 from vidgan.core.config import from_dict
+from vidgan.data.config import DataConfig
 from vidgan.families.api import StepContext, count_parameters
 from vidgan.families.tecogan.compat import pad_flow, transposed_conv, upsample_flow
 from vidgan.families.tecogan.discriminator import assemble_triplets, merge_flows
@@ -68,7 +69,7 @@ def test_symmetric_flow_padding():
 
 def test_tf_build_trains_and_streams():
     cfg = dataclasses.replace(from_dict(T.Config, T.PRESETS["tiny"]["family"]), compat="tf", vgg_weight=0.0)
-    parts = T.build(cfg, image_size=32, frames=3)
+    parts = T.build(cfg, DataConfig(sampler="paired", size=32, frames=3))
     b = {"lr": torch.rand(2, 3, 3, 8, 8) * 2 - 1, "hr": torch.rand(2, 3, 3, 32, 32) * 2 - 1}
     ctx = StepContext(0, 0, torch.Generator())
     for phase in parts.objective.phases:

@@ -83,7 +83,7 @@ def test_official_tf_checkpoint_imports_key_for_key(tmp_path):
     got = ckpt["modules"]["generator"]
     assert got.keys() == sd.keys() and all(torch.equal(got[k], sd[k]) for k in sd)
 
-    from vidgan.sampling.vsr import load_upscaler
+    from vidgan.families.tecogan.stream import load_upscaler
 
     model, _ = load_upscaler(out, "cpu")
     lr = torch.rand(1, 3, 3, 16, 16)

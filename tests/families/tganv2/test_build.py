@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 import torch
 
+from vidgan.data.config import DataConfig
 from vidgan.families.api import StepContext, count_parameters
 from vidgan.families.tganv2 import DEFAULT_PRESET, PRESETS, Config, build, sample
 from vidgan.families.tganv2.discriminator import TGANv2Discriminator
@@ -72,11 +73,11 @@ def test_presets_shape_and_sizes():
 def test_build_rejects_mismatched_data():
     cfg = _cfg("tiny")
     with pytest.raises(ValueError, match="data.size"):
-        build(cfg, image_size=64, frames=8)
+        build(cfg, DataConfig(sampler="multilevel", size=64, frames=8))
     with pytest.raises(ValueError, match="data.frames"):
-        build(cfg, image_size=32, frames=16)
+        build(cfg, DataConfig(sampler="multilevel", size=32, frames=16))
     with pytest.raises(ValueError, match="divisible"):
-        build(replace(cfg, n_frames=6), image_size=32, frames=6)
+        build(replace(cfg, n_frames=6), DataConfig(sampler="multilevel", size=32, frames=6))
 
 
 def _tiny_batch(cfg: Config, n: int = 2) -> dict:
@@ -110,7 +111,7 @@ def test_tiny_step_fast_finite_deterministic(order):
     results = []
     for _ in range(2):
         torch.manual_seed(0)
-        parts = build(cfg, image_size=32, frames=8)
+        parts = build(cfg, DataConfig(sampler="multilevel", size=32, frames=8))
         t0 = time.process_time()  # CPU time: robust to a shared machine
         terms, ctx = _run_step(parts, _tiny_batch(cfg))
         dt = time.process_time() - t0
@@ -127,7 +128,7 @@ def test_tiny_step_fast_finite_deterministic(order):
 
 def test_sample_is_dense_eval_and_longer_videos():
     cfg = _cfg("tiny")
-    parts = build(cfg, image_size=32, frames=8)
+    parts = build(cfg, DataConfig(sampler="multilevel", size=32, frames=8))
     g = parts.modules["generator"]
     v = sample(g, 1, 12, torch.Generator().manual_seed(0))  # the ConvLSTM unrolls longer at test time
     assert v.shape == (1, 3, 12, 32, 32)
@@ -136,7 +137,7 @@ def test_sample_is_dense_eval_and_longer_videos():
 
 def test_batch_subsampling_objective():
     cfg = replace(_cfg("tiny"), subsample_batch=(2, 2, 2))
-    parts = build(cfg, image_size=32, frames=8)
+    parts = build(cfg, DataConfig(sampler="multilevel", size=32, frames=8))
     terms, ctx = _run_step(parts, _tiny_batch(cfg, n=8))
     assert [f.shape[0] for f in ctx.cache["fakes"]] == [8, 4, 2, 1]
     assert ctx.logs["r1_gamma_half_effective"] == cfg.r1_gamma_half
@@ -144,7 +145,7 @@ def test_batch_subsampling_objective():
 
 def test_bad_batch_message():
     cfg = _cfg("tiny")
-    parts = build(cfg, image_size=32, frames=8)
+    parts = build(cfg, DataConfig(sampler="multilevel", size=32, frames=8))
     ctx = StepContext(step=0, clips_seen=0, generator=torch.Generator())
     with pytest.raises(ValueError, match="sampler='multilevel'"):
         parts.objective("G", {"video": torch.zeros(2, 3, 8, 32, 32)}, parts.modules, ctx)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from vidgan.data.config import DataConfig
 from vidgan.families.api import StepContext
 from vidgan.families.tganv2 import Config, build
 from vidgan.families.tganv2.convert import chainer_key, chainer_state, load_chainer_state
@@ -29,7 +30,7 @@ def _rel(a: np.ndarray, b: np.ndarray) -> float:
 
 def _parts(gen_state, dis_state, **overrides):
     cfg = Config(**{**GOLDEN_CFG, "r1_reduction": "sum", "lam": 0.5, **overrides})
-    parts = build(cfg, image_size=192, frames=16)
+    parts = build(cfg, DataConfig(sampler="multilevel", size=192, frames=16))
     load_chainer_state(parts.modules["generator"], gen_state)
     load_chainer_state(parts.modules["discriminator"], dis_state)
     return parts
@@ -196,7 +197,7 @@ def test_r1_mean_form_equals_sum_form_at_matching_strength(dis, dis_io):
 
 
 def test_lr_schedule_and_optimizers():
-    parts = build(Config(**GOLDEN_CFG), image_size=192, frames=16)
+    parts = build(Config(**GOLDEN_CFG), DataConfig(sampler="multilevel", size=192, frames=16))
     assert parts.lr_factor("G", 0) == 1.0
     assert parts.lr_factor("D", 82_000 * 128) == pytest.approx(0.18)  # the evaluated 82k checkpoint
     assert parts.lr_factor("G", 100_000 * 128) == 0.0 and parts.lr_factor("G", 10**9) == 0.0

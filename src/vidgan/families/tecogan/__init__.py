@@ -11,19 +11,21 @@ EMA: none (``Parts.ema = None``): neither official code keeps a generator EMA fo
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from vidgan.families.api import Parts
+from vidgan.families.api import DataMismatch, DataSpec, ForeignWeights, Parts, StreamOptions, require
 from vidgan.nn.bicubic import upsample_bicubic
 
 from .config import Config
-from .convert import read_generator_state
+from .convert import port_generator_config, read_generator_state, read_state
 from .discriminator import SpatioTemporalDiscriminator
 from .generator import FRNet, grow_resblocks
 from .loss import TecoObjective
+from .stream import StreamingUpscaler, build_generator
 
 __all__ = [
     "Config",
@@ -33,6 +35,8 @@ __all__ = [
     "build_generator",
     "FRNet",
     "SpatioTemporalDiscriminator",
+    "StreamingUpscaler",
+    "load_foreign",
 ]
 
 _FRVSR_FAMILY = {
@@ -77,9 +81,26 @@ PRESETS: dict[str, dict[str, Any]] = {
 DEFAULT_PRESET = "frvsr"
 
 
-def build_generator(cfg: Config) -> FRNet:
-    """FRNet from the config (working in [0, 1]; see ``generator.py``)."""
-    return FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation, cfg.max_flow, cfg.compat)
+DATA_SAMPLERS = ("paired",)  # the data samplers this family trains on (LR/HR pairs)
+
+
+def _stream(modules: Mapping[str, nn.Module], options: StreamOptions) -> StreamingUpscaler:
+    """``vidgan upscale``: frames stream through ``FRNet.step`` (official 5 reflected warm-up frames)."""
+    if options.direction:
+        raise ValueError(f"--direction {options.direction}: TecoGAN upscales in one direction only; drop it")
+    warmup = 5 if options.warmup < 0 else options.warmup
+    return StreamingUpscaler(modules["generator"], dtype=options.dtype, warmup=warmup, tile=options.tile)
+
+
+def load_foreign(path: str | Path) -> ForeignWeights | None:
+    """A raw TecoGAN-PyTorch ``.pth`` generator file (``vidgan upscale --checkpoint FRVSR_BD.pth``)."""
+    try:
+        state = read_state(path)
+        cfg = port_generator_config(state)
+    except Exception:
+        return None  # not a port state dict
+    data = {"sampler": "paired", "scale": cfg.scale, "degradation": cfg.degradation}
+    return ForeignWeights(cfg, {"generator": state}, data=data, source=Path(path))
 
 
 def _preview(modules: Mapping[str, nn.Module], batch: Mapping[str, Any]) -> Tensor:
@@ -95,16 +116,28 @@ def _preview(modules: Mapping[str, nn.Module], batch: Mapping[str, Any]) -> Tens
     return (torch.cat(panels, dim=-1).clamp(0, 1) * 2.0 - 1.0).contiguous()
 
 
-def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
-    """Generator (+ discriminator), optimisers and objective for HR clips of ``image_size`` x ``frames``."""
+def build(cfg: Config, data: DataSpec) -> Parts:
+    """Generator (+ discriminator), optimisers and objective for HR clips of ``data.size`` x ``data.frames``.
+
+    The run's data section owns the degradation that makes the LR clips (``data.scale``, ``data.degradation``);
+    the network's upsampler (``family.scale``, ``family.degradation``) must match it.
+    """
+    image_size, frames = data.size, data.frames
+    require(data.scale == cfg.scale, f"family.scale={cfg.scale}", f"data.scale={data.scale}",
+            "the LR clips and the generator must use one factor: set both to the same value")
+    require(data.degradation == cfg.degradation, f"family.degradation={cfg.degradation}",
+            f"data.degradation={data.degradation}", "set both to the same value (bd or bi)")
     if image_size % cfg.scale or image_size // cfg.scale < 8:
-        raise ValueError(
-            f"data.size={image_size}: the HR size must be a multiple of family.scale={cfg.scale} "
+        raise DataMismatch(
+            f"data.size={image_size} vs family.scale={cfg.scale}: the HR size must be a multiple of the scale "
             f"with an LR size of at least 8 (FNet pools three times)"
         )
     t_eff = 2 * frames - 1 if cfg.pingpong else frames
     if frames < 2 or (cfg.discriminator and t_eff < 3):
-        raise ValueError(f"data.frames={frames}: need at least 2 frames (3 after ping-pong for the discriminator)")
+        raise DataMismatch(
+            f"data.frames={frames} vs family.discriminator={cfg.discriminator}: need at least 2 frames "
+            "(3 after ping-pong for the discriminator)"
+        )
     gen = build_generator(cfg)
     if cfg.init_from:
         state, _ = read_generator_state(cfg.init_from)
@@ -124,7 +157,9 @@ def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
     }
     if cfg.discriminator:
         if image_size % 16:
-            raise ValueError(f"data.size={image_size}: the discriminator needs a multiple of 16")
+            raise DataMismatch(
+                f"data.size={image_size} vs family.discriminator=true: the discriminator needs a multiple of 16"
+            )
         disc = SpatioTemporalDiscriminator(cfg.in_channels, image_size, cfg.scale, cfg.degradation, cfg.compat)
         modules["discriminator"] = disc
         optimizers["D"] = torch.optim.Adam(disc.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas), eps=cfg.eps)
@@ -135,5 +170,9 @@ def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
         lr_factor=lambda name, clips_seen: 1.0,  # constant LR (official)
         ema=None,
         sample=None,
+        stream=_stream,
+        stream_roles=("generator",),
+        eval_keys=("lr", "hr"),
         preview=_preview,
+        preview_labels=("bicubic", "output", "target"),
     )

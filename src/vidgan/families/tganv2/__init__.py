@@ -12,7 +12,7 @@ import math
 import torch
 from torch import Tensor, nn
 
-from vidgan.families.api import Parts
+from vidgan.families.api import DataMismatch, DataSpec, Parts, SampleOptions, require
 
 from .config import Config
 from .discriminator import TGANv2Discriminator
@@ -97,12 +97,27 @@ PRESETS: dict[str, dict] = {
 }
 
 
-def sample(gen: nn.Module, num: int, frames: int, generator: torch.Generator) -> Tensor:
+DATA_SAMPLERS = ("multilevel",)  # the data samplers this family trains on
+
+
+def sample(
+    gen: nn.Module, num: int, frames: int, generator: torch.Generator, options: SampleOptions | None = None
+) -> Tensor:
     """ "Generate densely": z ~ U[-1, 1] from ``generator`` -> float (num, C, frames, S, S) in [-1, 1].
 
     Always in ``eval()`` mode (BN running statistics, no subsampling, last render head; spec §1.6);
-    the module's previous mode is restored.
+    the module's previous mode is restored. TGANv2 has no mapping network (no truncation) and renders
+    frames 0..frames-1 at the training rate; other :class:`SampleOptions` are refused.
     """
+    opts = options or SampleOptions()
+    for field_name, value, default, why in (
+        ("truncation", opts.truncation, 1.0, "TGANv2 has no mapping network to truncate"),
+        ("start", opts.start, 0.0, "the ConvLSTM always starts at frame 0"),
+        ("time_step", opts.time_step, 1.0, "TGANv2 renders frames at the training rate only"),
+        ("layout", opts.layout, "independent", "TGANv2 has no separate content and motion codes"),
+    ):
+        if value != default:
+            raise ValueError(f"--{field_name.replace('_', '-')} {value}: {why} — drop the option for tganv2")
     gen = getattr(gen, "module", gen)  # unwrap DistributedDataParallel if handed one
     was_training = gen.training
     device = next(gen.parameters()).device
@@ -115,24 +130,31 @@ def sample(gen: nn.Module, num: int, frames: int, generator: torch.Generator) ->
         gen.train(was_training)
 
 
-def build(cfg: Config, *, image_size: int, frames: int) -> Parts:
+def build(cfg: Config, data: DataSpec) -> Parts:
     """Generator, the 4 level discriminators, ChainerAdam for each, the linear LR decay and the Objective.
 
-    ``image_size`` must equal ``t_size * 2**(n_pre_blocks + 3)`` and ``frames`` must equal ``n_frames``
-    and be divisible by the product of ``subsample_frame``.
+    The data section must describe the clips the generator renders: ``data.size`` equals
+    ``t_size * 2**(n_pre_blocks + 3)``, ``data.frames`` equals ``n_frames`` and ``data.subsample_frame`` equals
+    the generator's ``subsample_frame`` (the real levels are cut by the ``multilevel`` sampler).
     """
-    if image_size != cfg.image_size:
-        raise ValueError(
-            f"tganv2: data.size={image_size} but the generator renders {cfg.image_size} px "
-            f"(family.t_size={cfg.t_size} x 2**(family.n_pre_blocks={cfg.n_pre_blocks} + 3)); "
-            f"set data.size={cfg.image_size} or change family.t_size"
-        )
-    if frames != cfg.n_frames:
-        raise ValueError(f"tganv2: data.frames={frames} but family.n_frames={cfg.n_frames}; make them equal")
+    image_size, frames = data.size, data.frames
+    require(
+        image_size == cfg.image_size,
+        f"family.t_size={cfg.t_size}, family.n_pre_blocks={cfg.n_pre_blocks}",
+        f"data.size={image_size}",
+        f"the generator renders {cfg.image_size} px: set data.size={cfg.image_size} or change family.t_size",
+    )
+    require(frames == cfg.n_frames, f"family.n_frames={cfg.n_frames}", f"data.frames={frames}", "make them equal")
+    require(
+        tuple(data.subsample_frame) == tuple(cfg.subsample_frame),
+        f"family.subsample_frame={list(cfg.subsample_frame)}",
+        f"data.subsample_frame={list(data.subsample_frame)}",
+        "the real levels must be cut like the generated ones: make them equal",
+    )
     if frames % math.prod(cfg.subsample_frame):
-        raise ValueError(
-            f"tganv2: data.frames={frames} is not divisible by prod(family.subsample_frame="
-            f"{list(cfg.subsample_frame)}); the nested levels need whole frame counts"
+        raise DataMismatch(
+            f"data.frames={frames} vs family.subsample_frame={list(cfg.subsample_frame)}: the frames are not "
+            "divisible by the product of the factors; the nested levels need whole frame counts"
         )
     gen, dis = TGANv2Generator(cfg), TGANv2Discriminator(cfg)
     lr_d = cfg.lr_d or cfg.lr

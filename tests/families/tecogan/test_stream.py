@@ -8,7 +8,7 @@ import torch
 
 from vidgan.families.tecogan.convert import import_weights
 from vidgan.families.tecogan.generator import FRNet
-from vidgan.sampling.vsr import StreamingUpscaler, load_upscaler
+from vidgan.families.tecogan.stream import StreamingUpscaler, load_upscaler
 
 
 def _tiny() -> FRNet:

@@ -1,4 +1,5 @@
-"""Streaming video super-resolution with a frame-recurrent TecoGAN / FRVSR generator.
+"""Streaming video super-resolution with a frame-recurrent TecoGAN / FRVSR generator (the family's
+``Parts.stream``; ``vidgan upscale`` reaches it through the contract).
 
 Frames go through ``FRNet.step`` one at a time; the only state is (previous LR frame, previous HR
 output), so memory is constant in the video length (the official TF inference loads the whole video
@@ -24,20 +25,23 @@ import torch
 from torch import Tensor
 
 from vidgan.core.config import from_dict
-from vidgan.engine import checkpoint as ckpt_io
-from vidgan.families.tecogan import Config, build_generator
-from vidgan.families.tecogan.convert import port_generator_config, read_generator_state
-from vidgan.families.tecogan.generator import FRNet
+
+from .config import Config
+from .convert import port_generator_config, read_generator_state
+from .generator import FRNet
 
 __all__ = ["load_upscaler", "StreamingUpscaler"]
+
+
+def build_generator(cfg: Config) -> FRNet:
+    """FRNet from the config (working in [0, 1]; see ``generator.py``)."""
+    return FRNet(cfg.in_channels, cfg.nf, cfg.num_blocks, cfg.scale, cfg.degradation, cfg.max_flow, cfg.compat)
 
 
 def load_upscaler(path: str | Path, device: torch.device | str = "cpu") -> tuple[FRNet, Config]:
     """FRNet from a vidgan checkpoint (file or run directory), an imported port checkpoint
     (``import_weights``) or a raw TecoGAN-PyTorch ``.pth``; eval mode on ``device``."""
     p = Path(path)
-    if p.is_dir():
-        p = ckpt_io.resolve(p)
     state, fam = read_generator_state(p)
     if fam is None:
         cfg = port_generator_config(state)
@@ -155,7 +159,13 @@ class StreamingUpscaler:
                 )
             yield self._step(x)
 
+    @property
+    def scale(self) -> int:
+        return self.model.scale
+
     def upscale(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
         """Stream uint8 ``(h, w, 3)`` RGB frames -> uint8 ``(s*h, s*w, 3)`` frames (same count and order)."""
         for y in self.upscale_float(frames):
             yield _to_uint8(y)
+
+    __call__ = upscale  # the contract's Stream
