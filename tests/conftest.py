@@ -91,3 +91,29 @@ def i3d_weights(i3d_home, monkeypatch) -> Path:
     """Path of the converted I3D safetensors, with ``VIDGAN_HOME`` pointing at its cache."""
     monkeypatch.setenv("VIDGAN_HOME", str(i3d_home))
     return i3d_home / "weights" / "i3d_k400_tfhub.safetensors"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Bitwise comparison of checkpoint contents (resume tests)
+# ---------------------------------------------------------------------------------------------------
+def assert_same_state(a, b, path="state"):
+    """Bitwise: the engine re-seeds every step from (seed, rank, step) and draws data by sample number."""
+    if isinstance(a, torch.Tensor):
+        diff = (a.double() - b.double()).abs().max().item() if a.numel() and a.is_floating_point() else 0.0
+        assert torch.equal(a, b), f"{path} differs (max |diff| {diff:.3g})"
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), path
+        for k in a:
+            assert_same_state(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, list | tuple):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_state(x, y, f"{path}[{i}]")
+    else:
+        assert a == b, f"{path}: {a} != {b}"
+
+
+
+@pytest.fixture
+def assert_same():
+    return assert_same_state
