@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from vidgan.data.samplers import multilevel_frames
 from vidgan.families.tganv2.convert import chainer_key
 
 # golden README "Suggested comparison for a float32 PyTorch port"
@@ -31,7 +32,12 @@ def _bn_names(gen) -> dict[str, nn.BatchNorm2d]:
 def test_training_levels_match_official(make_gen, gen_io):
     gen = make_gen().train()
     phases = gen_io["train/phases"].tolist()
-    assert phases == [1, 0, 1]
+    # the recorded RNG calls: first the (always 0) offset draw, then one phase per subsampling layer
+    calls = gen_io["train/rng_calls"]
+    assert calls[1:, 1].tolist() == phases and calls[1:, 0].tolist() == list(gen.cfg.subsample_frame)
+    assert calls[0].tolist()[1] == 0
+    for lvl, kept in enumerate(multilevel_frames(gen.cfg.n_frames, gen.cfg.subsample_frame, phases), start=1):
+        np.testing.assert_array_equal(kept, gen_io[f"train/frames_kept_level{lvl}"])
     with torch.no_grad():
         xs = gen.levels(_t(gen_io["z"]), phases)
     for lvl, x in enumerate(xs, start=1):
@@ -44,10 +50,12 @@ def test_training_levels_match_official(make_gen, gen_io):
 
 
 def test_recorded_phases_are_needed(make_gen, gen_io):
-    """Phase 0 everywhere instead of the recorded [1, 0, 1]: x1 unchanged, x2..x4 far off (README)."""
+    """Another phase at every layer than the recorded ones: x1 unchanged, x2..x4 far off (README)."""
     gen = make_gen().train()
+    recorded = gen_io["train/phases"].tolist()
+    wrong = [(p + 1) % s for p, s in zip(recorded, gen.cfg.subsample_frame)]
     with torch.no_grad():
-        xs = gen.levels(_t(gen_io["z"]), [0, 0, 0])
+        xs = gen.levels(_t(gen_io["z"]), wrong)
     np.testing.assert_allclose(xs[0].numpy(), gen_io["train/x1"], atol=ATOL_X, rtol=0)
     for lvl in (2, 3, 4):
         assert np.abs(xs[lvl - 1].numpy() - gen_io[f"train/x{lvl}"]).max() > 0.1
