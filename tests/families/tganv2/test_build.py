@@ -164,7 +164,7 @@ def test_presets_and_config_files_resolve():
     for name in PRESETS:
         cfg = resolve_run_config(f"tganv2:{name}")
         assert cfg.family.image_size == cfg.data.size and cfg.family.n_frames == cfg.data.frames
-    files = sorted((Path(__file__).resolve().parents[3] / "configs" / "tganv2").glob("*.yaml"))
+    files = sorted((Path(__file__).resolve().parents[3] / "src" / "vidgan" / "configs" / "tganv2").glob("*.yaml"))
     assert len(files) >= 3
     for f in files:
         cfg = resolve_run_config(str(f))

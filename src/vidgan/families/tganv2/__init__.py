@@ -74,6 +74,38 @@ PRESETS: dict[str, dict] = {
         },
         "train": {"batch_size": 8, "total_clips": 32_000},
     },
+    # The tganv2-pytorch port's Moving-MNIST configuration (spec §7.2), same widths (G 6,420,420 and D 7,485,060
+    # parameters, as the port), 1 channel, 20 frames with its frame factor 4 as whole counts (4, 5, 1): 20 -> 5
+    # -> 1 -> 1 frames, no D ReLU, D lr 5e-5 / G lr 1e-4, Adam eps 1e-8, constant LR, D step first, R1 sum form
+    # lam 0.5, batch 32 for 10,000 iterations. On the embedded moving-digits data (grey levels of the RGB clips).
+    "port_parity_64": {
+        "family": {
+            "t_size": 4,
+            "n_pre_blocks": 1,
+            "clstm_ch": 256,
+            "ch": 32,
+            "d_widths": [32, 32, 64, 128, 256],
+            "out_channels": 1,
+            "n_frames": 20,
+            "subsample_frame": [4, 5, 1],
+            "d_head_relu": False,
+            "lr_d": 5e-5,
+            "eps": 1e-8,
+            "decay_clips": 0,
+            "update_order": "d_first",
+            "r1_reduction": "sum",
+            "lam": 0.5,
+        },
+        "data": {
+            "source": "moving-digits",
+            "sampler": "multilevel",
+            "frames": 20,
+            "size": 64,
+            "subsample_frame": [4, 5, 1],
+            "hflip": False,
+        },
+        "train": {"batch_size": 32, "total_clips": 10_000 * 32},
+    },
     # Tests: 8 frames at 32 px (t_size 2, one pre block -> 4/8/16/32 px), tiny widths.
     "tiny": {
         "family": {

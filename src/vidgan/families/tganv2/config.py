@@ -37,6 +37,7 @@ class Config(FamilyConfig):
 
     # ---- discriminators (MultiResNetVideoDiscriminator, spec §2) ----
     mid_ch: int = 64  # D widths mid_ch * (1, 2, 4, 8, 16); 29,019,265 params per level at 64
+    d_widths: tuple[int, ...] = ()  # explicit 5 block widths instead (the port: 32, 32, 64, 128, 256)
     d_pad_odd: bool = True  # official odd-size zero-pad quirk in DisBlock downsampling (size 1 -> 3)
     d_head_relu: bool = True  # ReLU before the global sum (the PyTorch port omits it)
 

@@ -87,9 +87,14 @@ class DisBlock(nn.Module):
 class ResNetVideoDiscriminator(nn.Module):
     """One level: (N, C, T, H, W) -> (N, 1). Chainer keys ``block1..block5``, ``l6``."""
 
-    def __init__(self, in_ch: int, mid_ch: int, pad_odd: bool = True, head_relu: bool = True) -> None:
+    def __init__(
+        self, in_ch: int, widths: Sequence[int], pad_odd: bool = True, head_relu: bool = True
+    ) -> None:
+        """in_ch: colour channels; widths: the 5 block widths (official: mid_ch x (1, 2, 4, 8, 16))."""
         super().__init__()
-        w = [mid_ch * m for m in (1, 2, 4, 8, 16)]
+        w = list(widths)
+        if len(w) != 5:
+            raise ValueError(f"tganv2 discriminator: need 5 block widths, got {w}")
         self.block1 = OptimizedDisBlock(in_ch, w[0])
         self.block2 = DisBlock(w[0], w[1], pad_odd)
         self.block3 = DisBlock(w[1], w[2], pad_odd)
@@ -124,8 +129,9 @@ class TGANv2Discriminator(nn.Module):
     def __init__(self, cfg: Config) -> None:
         super().__init__()
         self.cfg = cfg
+        widths = tuple(cfg.d_widths) or tuple(cfg.mid_ch * m for m in (1, 2, 4, 8, 16))
         self.levels = nn.ModuleList(
-            ResNetVideoDiscriminator(cfg.out_channels, cfg.mid_ch, cfg.d_pad_odd, cfg.d_head_relu) for _ in range(4)
+            ResNetVideoDiscriminator(cfg.out_channels, widths, cfg.d_pad_odd, cfg.d_head_relu) for _ in range(4)
         )
 
     def forward(self, xs: Sequence[Tensor]) -> list[Tensor]:

@@ -82,6 +82,8 @@ def real_levels(batch: Mapping[str, Any], cfg: Config) -> list[Tensor]:
         if lvl > 0:
             stride *= cfg.subsample_batch[lvl - 1]
         want = (cfg.out_channels, frames[lvl], sizes[lvl], sizes[lvl])
+        if cfg.out_channels == 1 and x.shape[1] == 3:  # grey models (the port's Moving MNIST) on RGB data
+            x = x.mean(dim=1, keepdim=True)
         if tuple(x.shape[1:]) != want:
             raise ValueError(
                 f"tganv2: real level {lvl + 1} has shape {tuple(x.shape)}, expected (B, *{want}); check "
