@@ -78,7 +78,9 @@ def check_threads() -> list[Check]:
     omp = os.environ.get("OMP_NUM_THREADS")
     detail = f"{n} intra-op threads, {cores} usable cores, OMP_NUM_THREADS={omp if omp is not None else '(unset)'}"
     if omp is not None and not omp.strip().isdigit():
-        return [Check("threads", "warn", detail, f"OMP_NUM_THREADS must be a whole number; set OMP_NUM_THREADS={cores}")]
+        return [
+            Check("threads", "warn", detail, f"OMP_NUM_THREADS must be a whole number; set OMP_NUM_THREADS={cores}")
+        ]
     if n > cores:
         return [Check("threads", "warn", detail + " (oversubscribed: slow)", f"set OMP_NUM_THREADS={cores}")]
     return [Check("threads", "ok", detail)]
@@ -170,12 +172,16 @@ def check_pillow() -> list[Check]:
         desc = _roundtrip(".gif")
         return [Check("pillow", "ok", f"Pillow {version}: GIF {desc}")]
     except Exception as e:
-        return [Check("pillow", "fail", f"GIF encode/decode failed ({type(e).__name__}: {e})", "pip install -U pillow")]
+        return [
+            Check("pillow", "fail", f"GIF encode/decode failed ({type(e).__name__}: {e})", "pip install -U pillow")
+        ]
 
 
 def check_ffmpeg() -> list[Check]:
     found = shutil.which("ffmpeg")
-    return [Check("ffmpeg", "ok", "not needed (PyAV bundles FFmpeg); binary " + (f"at {found}" if found else "absent"))]
+    return [
+        Check("ffmpeg", "ok", "not needed (PyAV bundles FFmpeg); binary " + (f"at {found}" if found else "absent"))
+    ]
 
 
 def check_packages() -> list[Check]:
@@ -203,7 +209,9 @@ def check_lpips_asset() -> list[Check]:
     p = Path(vidgan.__file__).resolve().parent / "assets" / "lpips_v0.1_alex_lin.safetensors"
     if p.is_file() and p.stat().st_size > 0:
         return [Check("lpips", "ok", f"bundled LPIPS linear layers at {p}")]
-    return [Check("lpips", "fail", f"{p} missing (lpips_teco / tlp_teco need it)", "reinstall vidgan: pip install -e .")]
+    return [
+        Check("lpips", "fail", f"{p} missing (lpips_teco / tlp_teco need it)", "reinstall vidgan: pip install -e .")
+    ]
 
 
 def _existing_ancestor(p: Path) -> Path:
@@ -322,7 +330,9 @@ def diagnose() -> list[Check]:
             out.extend(fn())
         except Exception as e:
             name = fn.__name__.removeprefix("check_")
-            out.append(Check(name, "fail", f"check crashed: {type(e).__name__}: {e}", "run with --debug and report it"))
+            out.append(
+                Check(name, "fail", f"check crashed: {type(e).__name__}: {e}", "run with --debug and report it")
+            )
     return out
 
 

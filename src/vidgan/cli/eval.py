@@ -70,6 +70,13 @@ def add_parser(sub) -> None:
     p.add_argument("--lpips-weights", default=None, help="AlexNet backbone for lpips_teco / tlp_teco")
     p.add_argument("--json", action="store_true", help='print {"results": [...]} as JSON')
     p.add_argument("--out", default=None, help="also write the JSON to this file (atomic)")
+    p.add_argument(
+        "--report",
+        default=None,
+        metavar="DIR",
+        help="also write DIR/report.html: metric table with protocols, per-frame VSR plots, output / ground-truth "
+        "strips (self-contained, opens from disk)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     p.set_defaults(func=run)
@@ -219,4 +226,19 @@ def run(args: argparse.Namespace) -> int:
 
         with atomic_write(args.out, "w") as f:
             json.dump(doc, f, indent=1)
+    if args.report:
+        from vidgan.report import write_eval_report
+
+        strips = None
+        if any(s.kind == "paired" for s in specs):
+            from vidgan.metrics.vsr import find_sequences
+
+            gt, out = find_sequences(args.real), find_sequences(args.fake)
+            if len(gt) == 1 and len(out) == 1:
+                only_out, only_gt = next(iter(out.values())), next(iter(gt.values()))
+                strips = {next(iter(gt)): {"output": only_out, "ground_truth": only_gt}}
+            else:
+                strips = {k: {"output": out[k], "ground_truth": gt[k]} for k in gt if k in out}
+        path = write_eval_report(args.report, results, strips=strips)
+        print(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
     return 0

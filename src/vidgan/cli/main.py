@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "eval": "eval",
     "prepare": "prepare",
     "weights": "weights",
+    "report": "report",
+    "doctor": "doctor",
 }
 
 EPILOG = """examples:

@@ -70,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(dump_yaml(cfg), end="")
         return 0
     from vidgan.engine.trainer import pick_device, run_dataset, train
+    from vidgan.report import write_run_report
 
     if args.max_clips is not None and args.max_clips <= 0:
         raise ValueError("--max-clips must be a positive number of clips")
@@ -92,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not args.no_progress,
         eval_hook=hook,
         eval_every_clips=args.eval_every,
+        on_tick=write_run_report,
     )
     if dist.is_main():
         samples = sorted((run_dir / "samples").glob("*.mp4"))
@@ -101,5 +103,6 @@ def run(args: argparse.Namespace) -> int:
         if samples:
             print(f"samples:    {samples[-1]} (and .gif)")
         print(f"logs:       {run_dir / 'log.jsonl'}  (tensorboard --logdir {run_dir / 'tensorboard'})")
+        print(f"report:     {run_dir / 'report.html'}  (open it in a browser; `vidgan report {run_dir}` rebuilds it)")
     dist.shutdown()
     return 0

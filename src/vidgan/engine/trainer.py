@@ -19,6 +19,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -515,8 +516,12 @@ def train(
     eval_hook: EvalHook | None = None,
     progress: bool = True,
     eval_every_clips: int = 0,
+    on_tick: Callable[[Path], None] | None = None,
 ) -> TrainResult:
-    """Train (or resume) the run in ``run_dir`` until ``max_clips`` (default ``cfg.train.total_clips``)."""
+    """Train (or resume) the run in ``run_dir`` until ``max_clips`` (default ``cfg.train.total_clips``).
+
+    ``on_tick(run_dir)`` runs on rank 0 after each sample grid / checkpoint (e.g. rebuilding report.html);
+    its failures are warnings, never the end of training."""
     device = device or pick_device("auto")
     run_dir = Path(run_dir)
     dist.init(device)
@@ -574,12 +579,21 @@ def train(
     if t.world == 1 and threading.current_thread() is threading.main_thread():
         previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     start_clips, t0 = t.clips_seen, time.time()
+
+    def tick() -> None:
+        if on_tick is not None and dist.is_main():
+            try:
+                on_tick(run_dir)
+            except Exception as e:  # a report problem never stops training
+                warnings.warn(f"{run_dir / 'report.html'} not updated: {type(e).__name__}: {e}", stacklevel=2)
+
     if t.clips_seen == 0:
         t.write_samples(preview_batch)
         if eval_hook is not None and eval_every_clips > 0:  # the untrained baseline, logged at 0 clips
             base = eval_hook(t.parts, t.inference_modules(), 0)
             if t.logger is not None and base:
                 t.logger.log(0, 0, base)
+        tick()
     try:
         while t.clips_seen < stop:
             batch = to_device(next(it), device)
@@ -602,12 +616,18 @@ def train(
                 t.write_samples(preview_batch)
             if _crossed(before, after, tcfg.checkpoint_every_clips) and after < stop:
                 last_ckpt = t.save()
+            if _crossed(before, after, tcfg.sample_every_clips) or _crossed(
+                before, after, tcfg.checkpoint_every_clips
+            ):
+                tick()
         last_ckpt = t.save()
         if not _crossed(t.clips_seen - tcfg.batch_size * t.world, t.clips_seen, tcfg.sample_every_clips):
             t.write_samples(preview_batch)
+        tick()
     except KeyboardInterrupt:
         if t.world == 1 and t.clips_seen > start_clips:  # under DDP the other ranks may already be gone
             path = t.save()
+            tick()
             print(f"\ninterrupted: saved {path} at {t.clips_seen} clips; run the same command again to resume")
         raise
     finally:
