@@ -11,10 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vidgan.families.api import Phase, StepContext
+from vidgan.losses.gan import d_loss, g_loss
 
 from .config import Config
 
@@ -44,10 +44,11 @@ def gan_losses(
         real = torch.stack(list(y_real)).sum(0) if y_real is not None else None
     else:
         raise ValueError(f"tganv2: level_loss must be 'concat' or 'sum_sigmoid', got {level_loss!r}")
-    loss_gen = F.softplus(-fake.float()).mean()
+    loss_gen = g_loss("logistic", fake)  # mean softplus(-D(G(z)))
     loss_dis = None
     if real is not None:
-        loss_dis = F.softplus(-real.float()).mean() + F.softplus(fake.float()).mean()
+        d = d_loss("logistic", real, fake)  # mean softplus(-D(x)) + mean softplus(D(G(z)))
+        loss_dis = d["real"] + d["fake"]
     return loss_dis, loss_gen
 
 
