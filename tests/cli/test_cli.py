@@ -52,9 +52,41 @@ def test_dry_run_prints_resolved_config(capsys):
     ],
 )
 def test_bad_input_gives_one_clear_line_and_nonzero_exit(argv, message, capsys):
-    assert main(argv) == 1
+    runtime = "checkpoint not found" in message  # a missing file is a runtime error (1), the rest usage (2)
+    assert main(argv) == (1 if runtime else 2)
     err = capsys.readouterr().err
-    assert err.startswith("error: ") and message in err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+
+
+def test_error_path_exit_codes_debug_and_late_overrides(tmp_path, capsys, monkeypatch):
+    # overrides after flags are accepted
+    assert main(["train", "tganv2:tiny", "--dry-run", "train.batch_size=3"]) == 0
+    assert "batch_size: 3" in capsys.readouterr().out
+    # a binary YAML: one line naming the file, exit 2
+    bad = tmp_path / "bin.yaml"
+    bad.write_bytes(bytes(range(256)))
+    assert main(["train", str(bad), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {bad}: not a text file") and err.count("\n") == 1
+    # a runtime error (missing checkpoint) exits 1; VIDGAN_DEBUG=1 shows the traceback instead
+    args = ["generate", "--checkpoint", str(tmp_path / "none.pt"), "--out", str(tmp_path / "o")]
+    assert main(args) == 1
+    monkeypatch.setenv("VIDGAN_DEBUG", "1")
+    with pytest.raises(Exception, match="not found"):
+        main(args)
+
+
+def test_disk_full_and_permission_messages():
+    import errno
+
+    from vidgan.cli._errors import exit_code, format_error
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/data/out.mp4")
+    assert format_error(full).startswith("/data/out.mp4: disk full") and exit_code(full) == 1
+    denied = PermissionError(errno.EACCES, "Permission denied", "/root/x")
+    assert format_error(denied).startswith("/root/x: permission denied")
+    with pytest.raises(KeyError):
+        format_error(KeyError("a bug, not a user error"))
 
 
 def test_summary_json(capsys):

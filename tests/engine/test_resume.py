@@ -1,5 +1,7 @@
 """A resumed run continues exactly as an uninterrupted one: N steps == N/2 + resume + N/2, bitwise on CPU."""
 
+import json
+
 import pytest
 import torch
 
@@ -53,3 +55,27 @@ def test_resume_refuses_a_different_model(tmp_path):
     other = resolve_run_config(f"{fam}:tiny", [*OVERRIDES, "data.val_fraction=0.5"])
     with pytest.raises(ckpt_io.CheckpointError, match="different data config"):
         train(other, tmp_path, ds, device=torch.device("cpu"), max_clips=4, progress=False)
+
+
+def test_leftovers_removed_log_truncated_and_finished_run_untouched(tmp_path):
+    """Temporaries of a killed run are removed on the next start, log records of replayed steps are dropped,
+    and re-running a finished run rewrites nothing."""
+    cfg = resolve_run_config(f"{list_families()[0]}:tiny", OVERRIDES)
+    ds = run_dataset(cfg, "train")
+    cpu = torch.device("cpu")
+    train(cfg, tmp_path, ds, device=cpu, max_clips=4, progress=False)
+    ckpt = ckpt_io.latest_checkpoint(tmp_path)
+    (tmp_path / "checkpoints" / ".ckpt-000000000006.pt.abcd.tmp").write_bytes(b"half")
+    (tmp_path / "samples").mkdir(exist_ok=True)
+    (tmp_path / "samples" / ".samples-000000000006.mp4.tmp-xy.mp4").write_bytes(b"half")
+    with open(tmp_path / "log.jsonl", "a") as f:  # records a killed run wrote after its last checkpoint
+        f.write('{"clips_seen": 6, "step": 3, "time": 0}\n{"clips_seen": 8, "st')
+    stamp = ckpt.stat().st_mtime_ns
+    again = train(cfg, tmp_path, ds, device=cpu, max_clips=4, progress=False)  # already finished
+    assert again.step == 2 and ckpt.stat().st_mtime_ns == stamp
+    assert not [p for p in tmp_path.rglob(".*") if ".tmp" in p.name]
+    steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert steps and max(steps) <= 2 and len(steps) == len(set(steps))
+    train(cfg, tmp_path, ds, device=cpu, max_clips=8, progress=False)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert steps == sorted(set(steps)) and max(steps) == 4

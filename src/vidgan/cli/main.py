@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 
@@ -59,10 +60,20 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"  # CLI users need the message, not the source line that raised it
 
 
+def _debug(args) -> bool:
+    return bool(getattr(args, "debug", False)) or os.environ.get("VIDGAN_DEBUG", "") not in ("", "0")
+
+
 def main(argv: list[str] | None = None) -> int:
     warnings.formatwarning = _format_warning
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `vidgan train CFG --run-dir R key=value` works like `vidgan train CFG key=value --run-dir R`
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if hasattr(args, "overrides") and all("=" in x and not x.startswith("-") for x in extra):
+            args.overrides = [*args.overrides, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
@@ -72,12 +83,12 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # user-facing errors: one clear line, non-zero exit; --debug shows the trace
-        if getattr(args, "debug", False) or type(e).__name__ in ("AssertionError",):
+        if _debug(args) or type(e).__name__ in ("AssertionError",):
             raise
-        from vidgan.cli._errors import format_error
+        from vidgan.cli._errors import exit_code, format_error
 
         print(f"error: {format_error(e)}", file=sys.stderr)
-        return 1
+        return exit_code(e)
 
 
 if __name__ == "__main__":

@@ -192,9 +192,12 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     if not p.is_file():
         raise ConfigError(f"config file not found: {p}")
     try:
-        data = yaml.safe_load(p.read_text())
+        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not a text file (not UTF-8) — pass a YAML config") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{p}: not valid YAML: {e}") from e
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise ConfigError(f"{p}: not valid YAML ({first}) — fix the file or pass FAMILY:PRESET") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

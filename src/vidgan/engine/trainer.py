@@ -453,6 +453,47 @@ class _Trainer:
         return out.with_suffix(".mp4")
 
 
+def remove_leftovers(run_dir: Path) -> int:
+    """Delete the temporaries of killed writers (``.ckpt-*.tmp``, ``.samples-*.tmp-*``, ``.config.yaml.*``):
+    hidden files in the run directory and its checkpoints/samples folders, never anything else."""
+    n = 0
+    for folder in (run_dir, run_dir / "checkpoints", run_dir / "samples"):
+        if not folder.is_dir():
+            continue
+        for p in folder.iterdir():
+            if p.name.startswith(".") and (".tmp" in p.name or p.name.startswith((".ckpt-", ".samples-"))):
+                if p.is_dir() and not p.is_symlink():
+                    import shutil
+
+                    shutil.rmtree(p, ignore_errors=True)
+                else:
+                    p.unlink(missing_ok=True)
+                n += 1
+    return n
+
+
+def truncate_log(path: Path, step: int) -> None:
+    """Keep the log records up to the resume point (records of replayed steps would appear twice)."""
+    if not path.is_file():
+        return
+    import json
+
+    lines = path.read_text().splitlines()
+    keep = []
+    for line in lines:
+        try:
+            rec = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a torn last line from a killed run
+        if int(rec.get("step", 0)) <= step:
+            keep.append(line)
+    if len(keep) != len(lines):
+        from vidgan.core.atomic import atomic_write
+
+        with atomic_write(path, "w") as f:
+            f.write("".join(line + "\n" for line in keep))
+
+
 def as_video(out: Any) -> torch.Tensor:
     """A sampler's result (a tensor, or an iterator of chunks along T) as one ``(B, C, T, H, W)`` tensor."""
     if isinstance(out, torch.Tensor):
@@ -532,14 +573,21 @@ def train(
     if latest is not None:  # a refused resume changes nothing in the run directory
         t.resume(latest)
         dist.print0(f"resumed from {latest} at {t.clips_seen} clips (step {t.step})")
+    stop = int(max_clips if max_clips is not None else cfg.train.total_clips)
+    tcfg = cfg.train
     if dist.is_main():
         run_dir.mkdir(parents=True, exist_ok=True)
         from vidgan.core.atomic import atomic_write
 
         with atomic_write(run_dir / "config.yaml", "w") as f:
             f.write(dump_yaml(cfg))
-    stop = int(max_clips if max_clips is not None else cfg.train.total_clips)
-    tcfg = cfg.train
+        removed = remove_leftovers(run_dir)
+        if removed:
+            dist.print0(f"removed {removed} temporary file(s) left by an interrupted run")
+        truncate_log(run_dir / "log.jsonl", t.step)
+    if latest is not None and t.clips_seen >= stop:  # already done: change nothing (no re-save, no samples)
+        dist.print0(f"{run_dir}: already at {t.clips_seen} clips (>= {stop}); nothing to do")
+        return TrainResult(run_dir, t.step, t.clips_seen, {}, latest, t.parts.modules)
 
     sampler = ResumableBatchSampler(
         len(dataset), tcfg.batch_size, cfg.seed, start=t.clips_seen, rank=t.rank, world=t.world

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from PIL import Image
 
+from vidgan.core.atomic import apply_umask
+
 __all__ = ["VideoWriter", "write_video", "make_grid", "write_grid"]
 
 Format = Literal["mp4", "mkv", "mov", "avi", "webm", "gif", "frames"]
@@ -178,6 +180,10 @@ class VideoWriter:
             self.abort()
             raise
         self._closed = True
+        apply_umask(self._tmp)
+        if self.format == "frames":
+            for name in os.listdir(self._tmp):
+                apply_umask(os.path.join(self._tmp, name))
         if self.format == "frames" and os.path.isdir(self.path):
             # os.replace cannot overwrite a non-empty folder: move the old one aside, then delete it.
             trash = tempfile.mkdtemp(prefix=f".{os.path.basename(self.path)}.old-", dir=os.path.dirname(self._tmp))

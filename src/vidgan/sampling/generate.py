@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vidgan.core.atomic import apply_umask
 from vidgan.core.seed import derive_seed, make_generator
 from vidgan.core.video import batch_to_videos, to_uint8
 from vidgan.families.api import Parts, SampleOptions
@@ -156,6 +157,7 @@ def generate_to_folder(
             nrow = math.isqrt(num_videos) if options.layout == "decomposition" else None
             write_grid(tmp / "grid.mp4", grid_videos, fps=fps, nrow=nrow)
             write_video(tmp / "grid.gif", make_grid(grid_videos, nrow=nrow), fps=fps)
+        apply_umask(tmp)
         if out.exists():
             for p in tmp.iterdir():
                 dst = out / p.name
