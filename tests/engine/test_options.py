@@ -101,3 +101,30 @@ def test_sigterm_saves_a_checkpoint_too(tmp_path, monkeypatch):
         _run(tmp_path, ["train.checkpoint_every_clips=1000000"], clips=10)
     assert ckpt_io.load(tmp_path)["progress"]["step"] >= 1
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # handler restored
+
+
+def test_nonfinite_steps_are_skipped_then_stop_the_run_naming_the_phase(tmp_path):
+    from vidgan.engine.config import resolve_run_config
+    from vidgan.engine.trainer import run_dataset, train
+
+    cfg = resolve_run_config("tganv2:tiny", ["family.lr=1e999", "train.batch_size=2", "train.max_bad_steps=2"])
+    with pytest.raises(FloatingPointError, match=r"max_bad_steps: 2 iteration\(s\) in a row .* phase G"):
+        train(cfg, tmp_path, run_dataset(cfg), device=torch.device("cpu"), max_clips=64, progress=False)
+    assert not (tmp_path / "checkpoints").exists() or not any((tmp_path / "checkpoints").iterdir())
+
+
+@pytest.mark.parametrize(
+    "override, field",
+    [
+        ("train.batch_size=0", "train.batch_size"),
+        ("train.sample_num=0", "train.sample_num"),
+        ("seed=-1", "seed"),
+        ("train.accumulate=3", "train.accumulate"),
+    ],
+)
+def test_bad_train_values_name_the_field(override, field):
+    from vidgan.core.config import ConfigError
+    from vidgan.engine.config import resolve_run_config
+
+    with pytest.raises(ConfigError, match=f"^{field}: "):
+        resolve_run_config("tganv2:tiny", ["train.batch_size=2", override])

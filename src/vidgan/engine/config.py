@@ -33,6 +33,7 @@ class TrainConfig:
     total_clips: int = 1_000_000  # default run length in clips (``--max-clips`` ends earlier)
     amp: Literal["none", "bf16", "fp16"] = "none"  # bf16 autocast (CPU/GPU) or fp16 + GradScaler (GPU)
     grad_clip: float = 0.0  # max global grad norm per phase; 0 = off
+    max_bad_steps: int = 3  # stop after this many iterations in a row with non-finite gradients (not applied)
     ema_half_life_clips: float = 10_000.0  # generator EMA half-life in clips; 0 = no EMA
     ema_rampup: float = 0.05  # half-life <= rampup x clips seen (StyleGAN2-ADA), so a short run's EMA is not
     #                           stuck near the initial weights; 0 = off
@@ -100,7 +101,35 @@ def resolve_run_config(spec: str, overrides: Sequence[str] = ()) -> RunConfig:
         path, value = parse_override(text)
         set_dotted(data, path, value)
     data.setdefault("family", {})["name"] = name
-    return run_config_from_dict(data)
+    return check_run_config(run_config_from_dict(data))
+
+
+def check_run_config(cfg: RunConfig) -> RunConfig:
+    """Value checks the types cannot express; each error names the field and what to do."""
+    t = cfg.train
+    for key, value, low in (
+        ("train.batch_size", t.batch_size, 1),
+        ("train.accumulate", t.accumulate, 1),
+        ("train.sample_num", t.sample_num, 1),
+        ("train.keep_last", t.keep_last, 1),
+        ("train.max_bad_steps", t.max_bad_steps, 1),
+        ("train.total_clips", t.total_clips, 1),
+        ("train.sample_frames", t.sample_frames, 0),
+        ("seed", cfg.seed, 0),
+    ):
+        if value < low:
+            raise ConfigError(f"{key}: {value} is below {low} — set {key}={low} or more")
+    if t.batch_size % t.accumulate:
+        raise ConfigError(
+            f"train.accumulate: {t.accumulate} does not divide train.batch_size={t.batch_size} — pick a divisor"
+        )
+    for key, value in (("train.sample_fps", t.sample_fps), ("train.ema_half_life_clips", t.ema_half_life_clips + 1)):
+        if not value > 0:
+            raise ConfigError(f"{key}: must be positive — set a positive value")
+    for key in ("log_every_clips", "sample_every_clips", "checkpoint_every_clips"):
+        if getattr(t, key) < 0:
+            raise ConfigError(f"train.{key}: {getattr(t, key)} is negative — use 0 (never) or a number of clips")
+    return cfg
 
 
 def run_config_from_dict(data: dict) -> RunConfig:

@@ -190,6 +190,7 @@ class _Trainer:
         self.step, self.clips_seen = 0, 0
         self.logger = RunLogger(run_dir) if dist.is_main() else None
         self._log_acc: dict[str, list[torch.Tensor]] = {}
+        self.bad_steps, self._bad_this_step = 0, False
         self.last_logs: dict[str, float] = {}
         # Checkpoint contents by name: (get, set). Families add theirs through Parts.state.
         self.registry: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
@@ -357,6 +358,9 @@ class _Trainer:
                 continue
             params = [p for g in opt.param_groups for p in g["params"]]
             dist.all_reduce_grads(params)  # once per phase, after the last round
+            if self.scaler is None and not self._grads_finite(params):  # same verdict on every rank
+                self._skip_bad_step(phase, terms, opt)
+                continue
             if self.scaler is not None:
                 self.scaler.unscale_(opt)
             if cfg.grad_clip > 0:
@@ -368,6 +372,9 @@ class _Trainer:
                 opt.step()
         if self.scaler is not None:
             self.scaler.update()  # once per iteration, after every optimizer stepped
+        if not self._bad_this_step:
+            self.bad_steps = 0
+        self._bad_this_step = False
         self._freeze_except(None)
         end = getattr(self.parts.objective, "end_iteration", None)
         if end is not None:
@@ -387,6 +394,28 @@ class _Trainer:
                 update_ema(ema, modules[role], clips, half_life)
         self.step += 1
         self.clips_seen += clips
+
+    @staticmethod
+    def _grads_finite(params: list[torch.Tensor]) -> bool:
+        grads = [p.grad.sum() for p in params if p.grad is not None]
+        return not grads or bool(torch.isfinite(torch.stack(grads).float()).all())  # one sync per phase
+
+    def _skip_bad_step(self, phase: Any, terms: Mapping[str, torch.Tensor], opt: torch.optim.Optimizer) -> None:
+        """A phase with non-finite gradients is not applied; ``train.max_bad_steps`` such iterations in a row
+        end the run naming the phase, its modules and the non-finite terms (the last good checkpoint stays)."""
+        opt.zero_grad(set_to_none=True)
+        if not self._bad_this_step:
+            self.bad_steps += 1
+            self._bad_this_step = True
+        bad_terms = [k for k, v in terms.items() if not bool(torch.isfinite(v.detach()).all())]
+        self._acc(f"{phase.name}/skipped_nonfinite", 1.0)
+        if self.bad_steps >= self.cfg.train.max_bad_steps:
+            raise FloatingPointError(
+                f"train.max_bad_steps: {self.bad_steps} iteration(s) in a row with non-finite gradients at step "
+                f"{self.step} — phase {phase.name} (modules {', '.join(phase.modules)}; non-finite loss terms: "
+                f"{', '.join(bad_terms) or 'none, the gradients overflowed'}); lower the learning rate or disable "
+                "AMP (train.amp=none); the last good checkpoint is kept"
+            )
 
     def _acc(self, key: str, value: Any) -> None:
         """Keep a logged value on its device (detached); reduced once at logging time."""
