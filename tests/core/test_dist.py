@@ -4,6 +4,7 @@ broadcast; single-process calls are no-ops."""
 import os
 import socket
 
+import pytest
 import torch
 import torch.distributed as tdist
 import torch.multiprocessing as mp
@@ -44,3 +45,33 @@ def test_two_gloo_ranks(tmp_path):
     assert torch.equal(a["w"], b["w"])  # rank 0's init everywhere
     assert torch.equal(a["g"], torch.full_like(a["g"], 1.5)) and torch.equal(b["g"], a["g"])
     assert torch.equal(a["rm"], torch.ones(2)) and torch.equal(b["rm"], torch.ones(2))  # rank 0's buffers
+
+
+def _stalled_worker(rank: int, port: int, out: str) -> None:
+    import time
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), WORLD_SIZE="2", RANK=str(rank))
+    dist.init(torch.device("cpu"), timeout_s=10)  # generous: both ranks must rendezvous within it
+    dist.barrier()
+    if rank == 1:  # a stalled rank: never joins the collective
+        time.sleep(20)
+        return
+    m = torch.nn.Linear(2, 2)
+    m.weight.grad = torch.ones_like(m.weight)
+    try:
+        dist.all_reduce_grads([m.weight])
+        msg = "no error"
+    except RuntimeError as e:
+        msg = str(e)
+    with open(f"{out}/msg.txt", "w") as f:
+        f.write(msg)
+
+
+@pytest.mark.slow  # ~15 s: a collective has to time out
+def test_a_stalled_rank_ends_the_collective_with_a_message(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_stalled_worker, args=(port, str(tmp_path)), nprocs=2, join=True)
+    msg = (tmp_path / "msg.txt").read_text()
+    assert msg.startswith("rank 0 of 2: gradient all-reduce did not complete within 10 s"), msg

@@ -5,6 +5,7 @@ Collectives must run on every rank; only side effects (files, prints, logs) go b
 
 from __future__ import annotations
 
+import datetime
 import os
 from collections.abc import Iterable
 
@@ -27,12 +28,32 @@ __all__ = [
 ]
 
 
-def init(device: torch.device) -> None:
-    """Initialise the default process group when launched by ``torchrun`` (``WORLD_SIZE`` > 1)."""
+_TIMEOUT_S = 120.0
+
+
+def init(device: torch.device, timeout_s: float | None = None) -> None:
+    """Initialise the default process group when launched by ``torchrun`` (``WORLD_SIZE`` > 1).
+
+    Collectives time out after ``timeout_s`` seconds (default ``VIDGAN_DIST_TIMEOUT`` or 120; gloo's own
+    default is 30 minutes), so a dead or stalled rank ends the job with a message instead of a hang."""
+    global _TIMEOUT_S
+    _TIMEOUT_S = float(timeout_s or os.environ.get("VIDGAN_DIST_TIMEOUT", 120))
     if dist.is_initialized() or int(os.environ.get("WORLD_SIZE", "1")) <= 1:
         return
     backend = "nccl" if device.type == "cuda" else "gloo"
-    dist.init_process_group(backend=backend)
+    dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=_TIMEOUT_S))
+
+
+def _collective(what: str, fn, *args, **kwargs):
+    """Run a collective; a timeout or a peer's death becomes one message naming this rank."""
+    try:
+        return fn(*args, **kwargs)
+    except RuntimeError as e:
+        first = (str(e).strip().splitlines() or ["?"])[0][:200]
+        raise RuntimeError(
+            f"rank {rank()} of {world_size()}: {what} did not complete within {_TIMEOUT_S:g} s — another rank "
+            f"died or stalled (see its log); set VIDGAN_DIST_TIMEOUT to wait longer ({first})"
+        ) from e
 
 
 def is_dist() -> bool:
@@ -62,7 +83,7 @@ def print0(*args, **kwargs) -> None:
 
 def barrier() -> None:
     if is_dist():
-        dist.barrier()
+        _collective("barrier", dist.barrier)
 
 
 def all_reduce_grads(params: Iterable[torch.nn.Parameter]) -> None:
@@ -74,7 +95,7 @@ def all_reduce_grads(params: Iterable[torch.nn.Parameter]) -> None:
     if not params:
         return
     flat = torch.cat([p.grad.flatten() for p in params])
-    dist.all_reduce(flat)
+    _collective("gradient all-reduce", dist.all_reduce, flat)
     flat /= world_size()
     offset = 0
     for p in params:
@@ -88,7 +109,7 @@ def broadcast_params(module: torch.nn.Module) -> None:
     if not is_dist():
         return
     for t in list(module.parameters()) + list(module.buffers()):
-        dist.broadcast(t.data, src=0)
+        _collective("parameter broadcast", dist.broadcast, t.data, src=0)
 
 
 def broadcast_buffers(module: torch.nn.Module) -> None:
@@ -97,7 +118,7 @@ def broadcast_buffers(module: torch.nn.Module) -> None:
     if not is_dist():
         return
     for b in module.buffers():
-        dist.broadcast(b.data, src=0)
+        _collective("buffer broadcast", dist.broadcast, b.data, src=0)
 
 
 def shutdown() -> None:
