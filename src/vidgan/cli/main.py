@@ -88,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
         from vidgan.cli._errors import exit_code, format_error
 
         print(f"error: {format_error(e)}", file=sys.stderr)
+        from vidgan.core import dist
+
+        dist.exit_now(exit_code(e))  # under torchrun: exit without the process group's teardown abort
         return exit_code(e)
 
 
