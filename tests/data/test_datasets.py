@@ -46,11 +46,11 @@ def test_synthetic_samplers_shapes_dtypes():
     ex = build_dataset(tiny())[(1, 5)]
     assert list(ex) == ["video"] and ex["video"].dtype == torch.uint8 and ex["video"].shape == (3, 4, 16, 16)
     ex = build_dataset(tiny(sampler="multilevel", subsample_frame=(2, 2)))[(1, 5)]
-    assert ex["video"].shape == (3, 4, 16, 16) and ex["phases"].dtype == torch.int64 and ex["phases"].shape == (2,)
+    assert ex["video"].shape == (3, 4, 16, 16) and ex["offsets"].dtype == torch.int64 and ex["offsets"].shape == (2,)
     assert [tuple(x.shape) for x in ex["levels"]] == [(3, 4, 4, 4), (3, 2, 8, 8), (3, 1, 16, 16)]
     full = (ex["video"].double() - 128) / 128
     torch.testing.assert_close(
-        ex["levels"][-1], full[:, [int(np.arange(4)[ex["phases"][0] :: 2][ex["phases"][1]])]].float()
+        ex["levels"][-1], full[:, [int(np.arange(4)[ex["offsets"][0] :: 2][ex["offsets"][1]])]].float()
     )
     ex = build_dataset(tiny(sampler="random_t", frames=3, max_dist=8))[(1, 5)]
     assert ex["video"].shape == (3, 3, 16, 16) and ex["times"].dtype == torch.int64
@@ -84,8 +84,8 @@ def test_index_seed_contract():
     clips = {ds[(0, s)]["video"].numpy().tobytes() for s in range(20)}
     assert len(clips) > 8  # different seeds -> different starts / flips
     ml = build_dataset(tiny(sampler="multilevel", subsample_frame=(2, 2)))
-    phases = {tuple(ml[(0, s)]["phases"].tolist()) for s in range(20)}
-    assert len(phases) == 4
+    offsets = {tuple(ml[(0, s)]["offsets"].tolist()) for s in range(20)}
+    assert len(offsets) == 4
 
 
 def test_synthetic_split_is_deterministic_and_disjoint():

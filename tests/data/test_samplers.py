@@ -9,7 +9,7 @@ import torch
 from vidgan.data.samplers import (
     STYLEGANV_TOTAL_DISTS,
     contiguous_start,
-    draw_phases,
+    draw_offsets,
     multilevel_clip,
     multilevel_frames,
     random_times,
@@ -38,9 +38,9 @@ def test_ucf101_crop_reproduces_official_clip(disc_io, ex):
 
 @pytest.mark.parametrize("ex", [0, 1])
 def test_multilevel_clip_matches_official_exactly(disc_io, ex):
-    phases = tuple(int(p) for p in disc_io["real/phases"][ex])
+    offsets = tuple(int(p) for p in disc_io["real/phases"][ex])
     clip = torch.from_numpy(disc_io["real/clip_u8"][ex])
-    levels = multilevel_clip(clip, (2, 2, 2), phases)
+    levels = multilevel_clip(clip, (2, 2, 2), offsets)
     assert [tuple(x.shape) for x in levels] == [
         (3, 16, 24, 24),
         (3, 8, 48, 48),
@@ -50,14 +50,14 @@ def test_multilevel_clip_matches_official_exactly(disc_io, ex):
     for level, x in enumerate(levels, 1):
         assert x.dtype == torch.float32
         np.testing.assert_array_equal(x.numpy(), disc_io[f"real/x{level}"][ex])  # bit-exact
-        kept = multilevel_frames(16, (2, 2, 2), phases)[level - 1]
+        kept = multilevel_frames(16, (2, 2, 2), offsets)[level - 1]
         np.testing.assert_array_equal(kept, disc_io[f"real/frames_kept_level{level}/ex{ex}"])
 
 
 def test_multilevel_frames_nested_and_validated():
     idx = multilevel_frames(16, (2, 2, 2), (1, 0, 1))
     assert [i.tolist() for i in idx[1:]] == [[1, 3, 5, 7, 9, 11, 13, 15], [1, 5, 9, 13], [5, 13]]
-    with pytest.raises(ValueError, match="phase"):
+    with pytest.raises(ValueError, match="frame offset"):
         multilevel_frames(16, (2, 2), (0, 2))
     with pytest.raises(ValueError, match="divisible"):
         multilevel_clip(torch.zeros(3, 4, 12, 12, dtype=torch.uint8), (2, 2, 2), (0, 0, 0))
@@ -70,7 +70,7 @@ def test_ucf101_draw_ranges():
     assert set(starts) == {0, 1}  # exclusive bound: randint(0, 18 - 16) never gives 2
     assert min(xs) == 4 and max(xs) == 60
     assert 0.4 < np.mean(flips) < 0.6
-    assert set(draw_phases(rng, (2, 3)).tolist()) <= {0, 1, 2}
+    assert set(draw_offsets(rng, (2, 3)).tolist()) <= {0, 1, 2}
 
 
 def test_contiguous_start_covers_every_valid_start():

@@ -16,7 +16,7 @@ from vidgan.data.datasets import (
 )
 from vidgan.data.samplers import (
     contiguous_start,
-    draw_phases,
+    draw_offsets,
     multilevel_clip,
     multilevel_frames,
     random_times,
@@ -36,7 +36,7 @@ __all__ = [
     "VideoSource",
     "build_dataset",
     "contiguous_start",
-    "draw_phases",
+    "draw_offsets",
     "in_val_split",
     "multilevel_clip",
     "multilevel_frames",

@@ -1,17 +1,17 @@
 """Map-style video datasets with a deterministic sampling contract.
 
 ``dataset[(index, seed)]`` returns one example built from video ``index``; **every** random choice
-(window, start frame, frame times, crop offset, flip, multilevel phases) comes from
+(window, start frame, frame times, crop offset, flip, multilevel offsets) comes from
 ``numpy.random.default_rng(seed)``, so an example is a pure function of ``(index, seed)`` and a
 resumed run sees exactly the same data. ``dataset[index]`` uses ``seed = index``. Callers should give
 each example its own seed (the engine derives it from the run seed and the sample number).
 
 Draw order: [random_t: window, times | other samplers: start], then crop (y0, x0), flip, then
-(multilevel) phases. Examples are dicts of tensors without batch dim (the default collate batches):
+(multilevel) offsets. Examples are dicts of tensors without batch dim (the default collate batches):
 
 * ``clips``:      ``video`` uint8 ``(C, T, H, W)``
 * ``multilevel``: ``video`` + ``levels`` (L + 1 float32 tensors, TGANv2 scale (u8 - 128) / 128)
-  + ``phases`` int64 ``(L,)``
+  + ``offsets`` int64 ``(L,)``
 * ``random_t``:   ``video`` uint8 ``(C, F, H, W)`` + ``times`` int64 ``(F,)`` (relative to the window)
 * ``paired``:     ``lr`` float32 ``(C, T, H/s, W/s)`` and ``hr`` float32 ``(C, T, H, W)``, both in [-1, 1]
 * ``translation``: ``source`` and ``target`` uint8 ``(C, T, H, W)``. ``pairing="paired"``: the target video
@@ -39,7 +39,7 @@ from vidgan.data.config import DataConfig
 from vidgan.data.index import VideoInfo, scan_videos
 from vidgan.data.samplers import (
     contiguous_start,
-    draw_phases,
+    draw_offsets,
     multilevel_clip,
     random_times,
     random_times_min_length,
@@ -314,9 +314,9 @@ def _clips(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, 
 
 def _multilevel(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
     video = ds.clip(index, ds.contiguous_indices(index, rng), rng)
-    phases = draw_phases(rng, ds.cfg.subsample_frame)
-    levels = tuple(multilevel_clip(video, ds.cfg.subsample_frame, phases))
-    return {"video": video, "levels": levels, "phases": torch.from_numpy(phases)}
+    offsets = draw_offsets(rng, ds.cfg.subsample_frame)
+    levels = tuple(multilevel_clip(video, ds.cfg.subsample_frame, offsets))
+    return {"video": video, "levels": levels, "offsets": torch.from_numpy(offsets)}
 
 
 def _random_t(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:

@@ -21,7 +21,7 @@ from torch import Tensor
 __all__ = [
     "STYLEGANV_TOTAL_DISTS",
     "contiguous_start",
-    "draw_phases",
+    "draw_offsets",
     "multilevel_frames",
     "multilevel_clip",
     "random_times",
@@ -43,28 +43,28 @@ def contiguous_start(rng: np.random.Generator, num_frames: int, frames: int, str
 
 
 # ---------------------------------------------------------------------------------------- TGANv2
-def draw_phases(rng: np.random.Generator, factors: Sequence[int]) -> np.ndarray:
-    """One phase per subsampling layer, ``o_l`` uniform in ``[0, f_l)``; int64 ``(L,)``."""
+def draw_offsets(rng: np.random.Generator, factors: Sequence[int]) -> np.ndarray:
+    """One frame offset per subsampling layer, ``o_l`` uniform in ``[0, f_l)``; int64 ``(L,)``."""
     return np.array([int(rng.integers(0, f)) for f in factors], dtype=np.int64)
 
 
-def multilevel_frames(num_frames: int, factors: Sequence[int], phases: Sequence[int]) -> list[np.ndarray]:
-    """Frame indices kept at each of the ``L + 1`` levels (nested ``::f`` with a phase per level).
+def multilevel_frames(num_frames: int, factors: Sequence[int], offsets: Sequence[int]) -> list[np.ndarray]:
+    """Frame indices kept at each of the ``L + 1`` levels (nested ``::f`` with an offset per level).
 
     Level 1 keeps all ``num_frames``; level ``l + 1`` keeps ``idx_l[phase_l::f_l]``.
-    E.g. 16 frames, factors (2, 2, 2), phases (1, 0, 1) -> [0..15], [1,3,..,15], [1,5,9,13], [5,13].
+    E.g. 16 frames, factors (2, 2, 2), offsets (1, 0, 1) -> [0..15], [1,3,..,15], [1,5,9,13], [5,13].
     """
-    if len(phases) != len(factors):
-        raise ValueError(f"need one phase per factor: factors {tuple(factors)}, phases {tuple(phases)}")
+    if len(offsets) != len(factors):
+        raise ValueError(f"need one frame offset per factor: factors {tuple(factors)}, offsets {tuple(offsets)}")
     idx = [np.arange(num_frames, dtype=np.int64)]
-    for f, o in zip(factors, phases):
+    for f, o in zip(factors, offsets):
         if not 0 <= o < f:
-            raise ValueError(f"phase {o} out of range for factor {f}")
+            raise ValueError(f"frame offset {o} out of range for factor {f}")
         idx.append(idx[-1][o::f])
     return idx
 
 
-def multilevel_clip(clip_u8: Tensor, factors: Sequence[int], phases: Sequence[int]) -> list[Tensor]:
+def multilevel_clip(clip_u8: Tensor, factors: Sequence[int], offsets: Sequence[int]) -> list[Tensor]:
     """TGANv2 real multi-level inputs from one clip.
 
     clip_u8: uint8 ``(C, T, H, W)``. Returns ``L + 1`` float32 tensors; level ``l`` (1-based) is
@@ -85,7 +85,7 @@ def multilevel_clip(clip_u8: Tensor, factors: Sequence[int], phases: Sequence[in
         )
     x = (clip_u8.to(torch.float64) - 128.0) / 128.0
     out = []
-    for level, idx in enumerate(multilevel_frames(t, factors, phases)):
+    for level, idx in enumerate(multilevel_frames(t, factors, offsets)):
         if level > 0:
             k //= 2
         xl = x[:, torch.from_numpy(idx)]

@@ -83,7 +83,7 @@ def test_build_rejects_mismatched_data():
 def _tiny_batch(cfg: Config, n: int = 2) -> dict:
     gen = torch.Generator().manual_seed(1)
     levels = [torch.rand(n, 3, t, s, s, generator=gen) * 2 - 1 for t, s in zip(cfg.level_frames, cfg.level_sizes)]
-    return {"levels": levels, "phases": torch.zeros(n, 3, dtype=torch.long)}
+    return {"levels": levels, "offsets": torch.zeros(n, 3, dtype=torch.long)}
 
 
 def _run_step(parts, batch, seed: int = 0):

@@ -91,7 +91,7 @@ def test_real_inputs_from_recorded_crop_draws(dis_io, dis, ex):
     s, e = (int(dis_io[f"source/video_{w}"][ex]) for w in ("start", "end"))
     video = dis_io["source/image_u8"][s:e]  # (N, C, H, W) uint8, HDF5 layout
     start, x0, y0 = (int(dis_io[f"real/{k}"][ex]) for k in ("start_offset", "x0", "y0"))
-    flip, phases = bool(dis_io["real/flip"][ex]), tuple(int(p) for p in dis_io["real/phases"][ex])
+    flip, offsets = bool(dis_io["real/flip"][ex]), tuple(int(p) for p in dis_io["real/phases"][ex])
     ref_clip = dis_io["real/clip_u8"][ex]  # (C, T, crop, crop)
     _, frames, crop, _ = ref_clip.shape
     assert 0 <= y0 <= video.shape[2] - crop  # a valid official draw
@@ -103,7 +103,7 @@ def test_real_inputs_from_recorded_crop_draws(dis_io, dis, ex):
     clip = ucf101_crop(video, start, x0, flip, frames=frames, crop=crop)
     np.testing.assert_array_equal(clip.numpy(), ref_clip)
     # ... and through the multi-level sampler, the recorded real inputs and real logits of that example
-    levels = multilevel_clip(clip, dis.cfg.subsample_frame, phases)
+    levels = multilevel_clip(clip, dis.cfg.subsample_frame, offsets)
     for lvl, x in enumerate(levels, start=1):
         np.testing.assert_array_equal(x.numpy(), dis_io[f"real/x{lvl}"][ex])
     with torch.no_grad():

@@ -57,15 +57,15 @@ def _level4_bns(gen) -> set[str]:
 
 def test_training_levels_match_official(make_gen, gen_io):
     gen = make_gen().train()
-    phases = gen_io["train/phases"].tolist()
-    # the recorded RNG calls: first the (always 0) offset draw, then one phase per subsampling layer
+    offsets = gen_io["train/phases"].tolist()
+    # the recorded RNG calls: first the (always 0) offset draw, then one frame offset per subsampling layer
     calls = gen_io["train/rng_calls"]
-    assert calls[1:, 1].tolist() == phases and calls[1:, 0].tolist() == list(gen.cfg.subsample_frame)
+    assert calls[1:, 1].tolist() == offsets and calls[1:, 0].tolist() == list(gen.cfg.subsample_frame)
     assert calls[0].tolist()[1] == 0
-    for lvl, kept in enumerate(multilevel_frames(gen.cfg.n_frames, gen.cfg.subsample_frame, phases), start=1):
+    for lvl, kept in enumerate(multilevel_frames(gen.cfg.n_frames, gen.cfg.subsample_frame, offsets), start=1):
         np.testing.assert_array_equal(kept, gen_io[f"train/frames_kept_level{lvl}"])
     with torch.no_grad():
-        xs = gen.levels(_t(gen_io["z"]), phases)
+        xs = gen.levels(_t(gen_io["z"]), offsets)
     for lvl, x in enumerate(xs, start=1):
         ref = gen_io[f"train/x{lvl}"]
         assert tuple(x.shape) == ref.shape
@@ -74,8 +74,8 @@ def test_training_levels_match_official(make_gen, gen_io):
     assert np.abs(xs[3].numpy() - gen_io["train/x4"]).mean() < X4_MEAN_ERR
 
 
-def test_recorded_phases_are_needed(make_gen, gen_io):
-    """Another phase at every layer than the recorded ones: x1 unchanged, x2..x4 far off (README)."""
+def test_recorded_offsets_are_needed(make_gen, gen_io):
+    """Another frame offset at every layer than the recorded ones: x1 unchanged, x2..x4 far off (README)."""
     gen = make_gen().train()
     recorded = gen_io["train/phases"].tolist()
     wrong = [(p + 1) % s for p, s in zip(recorded, gen.cfg.subsample_frame)]
@@ -150,10 +150,10 @@ def test_bn_eps_matters(make_gen, gen_io):
     torch_eps = nn.BatchNorm2d(1).eps
     right, wrong = make_gen(), make_gen(bn_eps=torch_eps)
     assert right.cfg.bn_eps != torch_eps
-    z, phases = _t(gen_io["z"]), gen_io["train/phases"].tolist()
+    z, offsets = _t(gen_io["z"]), gen_io["train/phases"].tolist()
     with torch.no_grad():
-        xs_right = right.train().levels(z, phases)
-        xs_wrong = wrong.train().levels(z, phases)
+        xs_right = right.train().levels(z, offsets)
+        xs_wrong = wrong.train().levels(z, offsets)
     for lvl in range(1, 5):
         ref = gen_io[f"train/x{lvl}"]
         err_right = np.abs(xs_right[lvl - 1].numpy() - ref).max()
@@ -189,10 +189,10 @@ def test_batch_subsampling_variant(make_gen, gen_io):
         np.testing.assert_allclose(x.numpy(), ref, atol=_golden_tol(lvl), rtol=0)
 
 
-def test_phases_drawn_from_torch_generator(make_gen):
+def test_offsets_drawn_from_torch_generator(make_gen):
     gen = make_gen()
-    a = gen.draw_phases(torch.Generator().manual_seed(3))
-    b = gen.draw_phases(torch.Generator().manual_seed(3))
+    a = gen.draw_offsets(torch.Generator().manual_seed(3))
+    b = gen.draw_offsets(torch.Generator().manual_seed(3))
     assert a == b and all(0 <= o < 2 for o in a)
-    with pytest.raises(ValueError, match="phase"):
+    with pytest.raises(ValueError, match="frame offset"):
         gen.levels(torch.zeros(1, 256), [0, 2, 0])

@@ -65,10 +65,10 @@ def _real_batch(dis_io) -> dict:
 
 
 def _step(parts, batch, gen_io):
-    """Engine-like iteration with the recorded z and phases injected; returns terms, grads and logs."""
+    """Engine-like iteration with the recorded z and offsets injected; returns terms, grads and logs."""
     ctx = StepContext(step=0, clips_seen=0, generator=torch.Generator().manual_seed(0))
     ctx.cache["z"] = _t(gen_io["z"])
-    ctx.cache["phases"] = gen_io["train/phases"].tolist()
+    ctx.cache["offsets"] = gen_io["train/phases"].tolist()
     terms, grads = {}, {}
     for ph in parts.objective.phases:
         opt = parts.optimizers[ph.optimizer]

@@ -2,9 +2,9 @@
 
 Spec ``shared/specs/tganv2.md`` §1 (official ``MultiTGANCLSTMGenerator``, pfnet-research/tgan2 @ f892bc4).
 
-Training ("train sparsely"): ``levels(z, phases)`` returns 4 float videos (N_l, C, T_l, S_l, S_l) in
+Training ("train sparsely"): ``levels(z, offsets)`` returns 4 float videos (N_l, C, T_l, S_l, S_l) in
 [-1, 1]: level 1 = all T frames at side t*2**n_pre, each next level doubles the side after keeping every
-s-th frame (phase shared by the batch) and optionally every b-th batch item.
+s-th frame (offset shared by the batch) and optionally every b-th batch item.
 Inference ("generate densely"): ``dense(z, n_frames)`` runs every frame through every block and renders
 only the last head: (N, C, T, S, S).
 """
@@ -149,35 +149,35 @@ class TGANv2Generator(nn.Module):
             out.append(x)
         return torch.stack(out, dim=1).flatten(0, 1)
 
-    def draw_phases(self, generator: torch.Generator | None = None, device: torch.device | None = None) -> list[int]:
-        """One frame phase per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5)."""
+    def draw_offsets(self, generator: torch.Generator | None = None, device: torch.device | None = None) -> list[int]:
+        """One frame offset per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5)."""
         return [
             int(torch.randint(0, s, (1,), generator=generator, device=device).item()) for s in self.cfg.subsample_frame
         ]
 
     # ---------------------------------------------------------------- training: sparse levels
     def levels(
-        self, z: Tensor, phases: Sequence[int] | None = None, generator: torch.Generator | None = None
+        self, z: Tensor, offsets: Sequence[int] | None = None, generator: torch.Generator | None = None
     ) -> list[Tensor]:
         """z (N, z_dim) -> [x1, x2, x3, x4], x_l (N_l, C, T_l, S_l, S_l) float in [-1, 1].
 
-        ``phases``: the 3 frame phases (default: drawn from ``generator``). Batch items ``::b`` are kept
+        ``offsets``: the 3 frame offsets (default: drawn from ``generator``). Batch items ``::b`` are kept
         per level when ``subsample_batch`` > 1.
         """
         cfg = self.cfg
-        if phases is None:
-            phases = self.draw_phases(generator, z.device if generator is None else generator.device)
-        if len(phases) != 3:
-            raise ValueError(f"tganv2 generator: need 3 frame phases, got {list(phases)}")
+        if offsets is None:
+            offsets = self.draw_offsets(generator, z.device if generator is None else generator.device)
+        if len(offsets) != 3:
+            raise ValueError(f"tganv2 generator: need 3 frame offsets, got {list(offsets)}")
         n = z.shape[0]
         h = self.frames(z)
         for block in self.blocks[: cfg.n_pre_blocks]:
             h = block(h)
         outs = [_to_video(self.renders[0](h), n)]
         for lvl in range(3):
-            s, b, o = cfg.subsample_frame[lvl], cfg.subsample_batch[lvl], int(phases[lvl])
+            s, b, o = cfg.subsample_frame[lvl], cfg.subsample_batch[lvl], int(offsets[lvl])
             if not 0 <= o < s:
-                raise ValueError(f"tganv2 generator: phase {o} outside [0, {s}) at level {lvl + 2}")
+                raise ValueError(f"tganv2 generator: frame offset {o} outside [0, {s}) at level {lvl + 2}")
             m, c, hh, ww = h.shape
             h = h.view(n, m // n, c, hh, ww)[::b, o::s]  # reshape back before slicing (spec §8.10)
             n = h.shape[0]
@@ -198,10 +198,10 @@ class TGANv2Generator(nn.Module):
         return _to_video(self.renders[-1](h), n)
 
     def forward(
-        self, z: Tensor, phases: Sequence[int] | None = None, generator: torch.Generator | None = None
+        self, z: Tensor, offsets: Sequence[int] | None = None, generator: torch.Generator | None = None
     ) -> list[Tensor] | Tensor:
-        """``levels(z, phases, generator)`` in training mode or when ``phases`` are given (what the
+        """``levels(z, offsets, generator)`` in training mode or when ``offsets`` are given (what the
         Objective calls, so that a DDP wrapper's forward runs); ``dense(z)`` in eval mode."""
-        if self.training or phases is not None:
-            return self.levels(z, phases, generator)
+        if self.training or offsets is not None:
+            return self.levels(z, offsets, generator)
         return self.dense(z)

@@ -2,7 +2,7 @@
 concatenated level logits + R1 on the real levels; G step first, then D on the same (detached) fakes.
 
 Batch (from the ``multilevel`` sampler): ``{"video": uint8 (B, C, T, H, W), "levels": [x_1..x_4] float32
-(B, C, T_l, S_l, S_l) in [-1, 1] ((u8 - 128) / 128, box-averaged), "phases": int64 (B, 3)}``.
+(B, C, T_l, S_l, S_l) in [-1, 1] ((u8 - 128) / 128, box-averaged), "offsets": int64 (B, 3)}``.
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from vidgan.losses.gan import d_loss, g_loss
 
 from .config import Config
 
-__all__ = ["TGANv2Objective", "draw_phases", "gan_losses", "r1_penalty", "real_levels"]
+__all__ = ["TGANv2Objective", "draw_offsets", "gan_losses", "r1_penalty", "real_levels"]
 
 
-def draw_phases(cfg: Config, generator: torch.Generator | None) -> list[int]:
-    """One frame phase per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5); drawn from
+def draw_offsets(cfg: Config, generator: torch.Generator | None) -> list[int]:
+    """One frame offset per subsampling layer, o ~ U{0..s-1}, shared by the batch (spec §1.5); drawn from
     a seeded ``torch.Generator`` instead of numpy's global RNG (spec §11, per-rank seeds)."""
     device = generator.device if generator is not None else None
     return [int(torch.randint(0, s, (1,), generator=generator, device=device).item()) for s in cfg.subsample_frame]
@@ -97,8 +97,8 @@ def real_levels(batch: Mapping[str, Any], cfg: Config) -> list[Tensor]:
 class TGANv2Objective:
     """Phases G then D (official order) or D then G (``update_order='d_first'``, the port's order).
 
-    Random draws per iteration come from ``ctx.generator``: the 3 frame phases (shared by the batch) and
-    z ~ U[-1, 1]; ``ctx.cache["z"]`` / ``ctx.cache["phases"]`` set before the first phase override them.
+    Random draws per iteration come from ``ctx.generator``: the 3 frame offsets (shared by the batch) and
+    z ~ U[-1, 1]; ``ctx.cache["z"]`` / ``ctx.cache["offsets"]`` set before the first phase override them.
     """
 
     def __init__(self, cfg: Config) -> None:
@@ -114,12 +114,12 @@ class TGANv2Objective:
         return (z * 2 - 1).to(device)  # U[-1, 1] as the official make_hidden
 
     def _fakes(self, gen: nn.Module, n: int, ctx: StepContext, device: torch.device) -> list[Tensor]:
-        phases = ctx.cache.get("phases")  # injected phases (golden tests), else drawn per batch
-        if phases is None:
-            phases = draw_phases(self.cfg, ctx.generator)
-            ctx.cache["phases"] = phases
+        offsets = ctx.cache.get("offsets")  # injected offsets (golden tests), else drawn per batch
+        if offsets is None:
+            offsets = draw_offsets(self.cfg, ctx.generator)
+            ctx.cache["offsets"] = offsets
         # call through forward (not .levels) so that a DistributedDataParallel wrapper's forward runs
-        return gen(self._latents(n, ctx, device), phases)
+        return gen(self._latents(n, ctx, device), offsets)
 
     def __call__(
         self, phase: str, batch: Mapping[str, Any], modules: Mapping[str, nn.Module], ctx: StepContext
