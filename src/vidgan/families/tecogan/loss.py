@@ -148,8 +148,8 @@ class TecoObjective:
             {
                 "D/t_balance": t_bal,
                 "D/balance_gate": gate,
-                "D/real_logit": float(real_logit.detach().mean()),
-                "D/fake_logit": float(fake_logit.detach().mean()),
+                "D/real_logit": real_logit.detach().mean(),
+                "D/fake_logit": fake_logit.detach().mean(),
                 "D/updated": float(update),
             }
         )

@@ -150,7 +150,6 @@ def sample(
     ):
         if value != default:
             raise ValueError(f"--{field_name.replace('_', '-')} {value}: {why} — drop the option for tganv2")
-    gen = getattr(gen, "module", gen)  # unwrap DistributedDataParallel if handed one
     was_training = gen.training
     device = next(gen.parameters()).device
     z = torch.rand(num, gen.cfg.z_slow_dim, generator=generator, device=generator.device) * 2 - 1

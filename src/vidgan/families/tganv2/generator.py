@@ -201,7 +201,7 @@ class TGANv2Generator(nn.Module):
         self, z: Tensor, offsets: Sequence[int] | None = None, generator: torch.Generator | None = None
     ) -> list[Tensor] | Tensor:
         """``levels(z, offsets, generator)`` in training mode or when ``offsets`` are given (what the
-        Objective calls, so that a DDP wrapper's forward runs); ``dense(z)`` in eval mode."""
+        Objective calls); ``dense(z)`` in eval mode."""
         if self.training or offsets is not None:
             return self.levels(z, offsets, generator)
         return self.dense(z)

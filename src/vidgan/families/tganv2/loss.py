@@ -118,7 +118,6 @@ class TGANv2Objective:
         if offsets is None:
             offsets = draw_offsets(self.cfg, ctx.generator)
             ctx.cache["offsets"] = offsets
-        # call through forward (not .levels) so that a DistributedDataParallel wrapper's forward runs
         return gen(self._latents(n, ctx, device), offsets)
 
     def __call__(
@@ -141,13 +140,13 @@ class TGANv2Objective:
                     fakes = self._fakes(gen, n, ctx, device)
             x_real = [x.detach().requires_grad_(True) for x in reals]
             # one D call on [real; fake] per level (D has no normalisation, so this equals the official
-            # two calls) keeps the phase at one forward + one backward, which DDP requires
+            # two calls): one forward and one backward per phase
             y_all = dis([torch.cat([r, f.detach()]) for r, f in zip(x_real, fakes)])
             y_real = [y[: r.shape[0]] for y, r in zip(y_all, x_real)]
             y_fake = [y[r.shape[0] :] for y, r in zip(y_all, x_real)]
             loss_dis, _ = gan_losses(y_real, y_fake, self.cfg.level_loss)
             loss_gp, grads = r1_penalty(y_real, x_real, self.cfg)
-            ctx.logs["g"] = float(grads[-1].detach().float().mean())  # official "g": last level's mean
+            ctx.logs["g"] = grads[-1].detach().float().mean()  # official "g": last level's mean
             n_entries = sum(x.shape[0] for x in x_real)
             ctx.logs["r1_gamma_half_effective"] = (
                 self.cfg.lam * n_entries if self.cfg.r1_reduction == "sum" else self.cfg.r1_gamma_half
