@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from vidgan.core.video import fold_time, unfold_time
 from vidgan.families.api import DataMismatch, DataSpec, ForeignWeights, Parts, StreamOptions, require
 from vidgan.nn.bicubic import upsample_bicubic
 
@@ -109,9 +110,7 @@ def _preview(modules: Mapping[str, nn.Module], batch: Mapping[str, Any]) -> Tens
     lr = (batch["lr"].float() + 1.0) / 2.0
     with torch.no_grad():
         out = gen.forward_sequence(lr)["hr"]
-        b, c, t, h, w = lr.shape
-        bic = upsample_bicubic(lr.transpose(1, 2).reshape(b * t, c, h, w), gen.scale)
-        bic = bic.view(b, t, c, *bic.shape[-2:]).transpose(1, 2)
+        bic = unfold_time(upsample_bicubic(fold_time(lr), gen.scale), lr.shape[2])  # (B, C, T, H, W)
     panels = [bic, out, (batch["hr"].float() + 1.0) / 2.0]
     return (torch.cat(panels, dim=-1).clamp(0, 1) * 2.0 - 1.0).contiguous()
 

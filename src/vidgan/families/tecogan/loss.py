@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from vidgan.core import dist
+from vidgan.core.video import fold_time
 from vidgan.families.api import Phase, StepContext
 from vidgan.losses.perceptual import VGG19Features, cosine_feature_loss
 from vidgan.losses.temporal import channel_sum_l2, charbonnier, pingpong_extend, pingpong_loss, warp_loss
@@ -180,9 +181,9 @@ class TecoObjective:
             terms["pingpong"] = cfg.pingpong_weight * pp
         if cfg.vgg_weight:
             vgg = self._vgg_net(fake.device)
-            f_fake = vgg(fake.transpose(1, 2).flatten(0, 1))
+            f_fake = vgg(fold_time(fake))  # (B*T, C, H, W), frame-major per video
             with torch.no_grad():
-                f_real = vgg(hr.transpose(1, 2).flatten(0, 1))
+                f_real = vgg(fold_time(hr))
             terms["vgg"] = cfg.vgg_weight * cosine_feature_loss(f_fake, f_real)
         if cfg.discriminator and (cfg.adv_weight or cfg.dfeat_weight):
             disc = modules["discriminator"]
