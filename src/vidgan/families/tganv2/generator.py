@@ -60,8 +60,8 @@ class ConvLSTMCell(nn.Module):
         return h_new, c_new
 
 
-def _bn(ch: int, cfg: Config) -> nn.BatchNorm2d:
-    return nn.BatchNorm2d(ch, eps=cfg.bn_eps, momentum=cfg.bn_momentum)
+def _bn(ch: int, eps: float, momentum: float) -> nn.BatchNorm2d:
+    return nn.BatchNorm2d(ch, eps=eps, momentum=momentum)
 
 
 class GenBlock(nn.Module):
@@ -70,11 +70,12 @@ class GenBlock(nn.Module):
     residual: BN -> ReLU -> nearest x2 -> conv3 -> BN -> ReLU -> conv3; shortcut: nearest x2 -> conv1.
     """
 
-    def __init__(self, in_ch: int, out_ch: int, cfg: Config) -> None:
+    def __init__(self, in_ch: int, out_ch: int, bn_eps: float = 2e-5, bn_momentum: float = 0.1) -> None:
+        """in_ch/out_ch: channels; bn_eps/bn_momentum: Chainer BN defaults (eps 2e-5, decay 0.9)."""
         super().__init__()
-        self.b1 = _bn(in_ch, cfg)
+        self.b1 = _bn(in_ch, bn_eps, bn_momentum)
         self.c1 = nn.Conv2d(in_ch, out_ch, 3, padding=1)
-        self.b2 = _bn(out_ch, cfg)
+        self.b2 = _bn(out_ch, bn_eps, bn_momentum)
         self.c2 = nn.Conv2d(out_ch, out_ch, 3, padding=1)
         self.c_sc = nn.Conv2d(in_ch, out_ch, 1)
         # Chainer GlorotUniform(sqrt 2) on the 3x3 convs, GlorotUniform(1) on the shortcut, zero biases
@@ -94,9 +95,9 @@ class GenBlock(nn.Module):
 class Render(nn.Module):
     """Render head (M, C, H, W) -> (M, out, H, W) in [-1, 1]: BN -> ReLU -> conv3 -> tanh (spec §1.4)."""
 
-    def __init__(self, in_ch: int, out_ch: int, cfg: Config) -> None:
+    def __init__(self, in_ch: int, out_ch: int, bn_eps: float = 2e-5, bn_momentum: float = 0.1) -> None:
         super().__init__()
-        self.bn = _bn(in_ch, cfg)
+        self.bn = _bn(in_ch, bn_eps, bn_momentum)
         self.conv = nn.Conv2d(in_ch, out_ch, 3, padding=1)
         _lecun_normal_(self.conv.weight)
         nn.init.zeros_(self.conv.bias)
@@ -127,8 +128,9 @@ class TGANv2Generator(nn.Module):
         self.clstm = nn.ModuleList(ConvLSTMCell(cc, cc) for _ in range(cfg.n_layers))
         pre = [cfg.ch * 4 * 2 ** (cfg.n_pre_blocks - 1 - i) for i in range(cfg.n_pre_blocks)]
         widths = [cc, *pre, cfg.ch * 2, cfg.ch, cfg.ch]
-        self.blocks = nn.ModuleList(GenBlock(a, b, cfg) for a, b in zip(widths[:-1], widths[1:]))
-        self.renders = nn.ModuleList(Render(w, cfg.out_channels, cfg) for w in widths[cfg.n_pre_blocks :])
+        bn = (cfg.bn_eps, cfg.bn_momentum)
+        self.blocks = nn.ModuleList(GenBlock(a, b, *bn) for a, b in zip(widths[:-1], widths[1:]))
+        self.renders = nn.ModuleList(Render(w, cfg.out_channels, *bn) for w in widths[cfg.n_pre_blocks :])
 
     # ---------------------------------------------------------------- shared parts
     def frames(self, z: Tensor, n_frames: int | None = None) -> Tensor:
