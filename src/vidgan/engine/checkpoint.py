@@ -76,13 +76,18 @@ def resolve(path: str | Path) -> Path:
 
 
 def load(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+    from vidgan.io.safe_load import WeightsFileError, load_torch
+
     p = resolve(path)
     try:
-        ckpt = torch.load(p, map_location=map_location, weights_only=True)
-    except Exception as e:  # corrupt / truncated / not a torch file
-        raise CheckpointError(f"{p}: cannot read checkpoint ({type(e).__name__}: {e})") from e
+        ckpt = load_torch(p, "checkpoint", map_location=map_location)
+    except WeightsFileError as e:  # corrupt / truncated / not a torch file / needs code
+        raise CheckpointError(f"{p}: cannot read checkpoint: {str(e).removeprefix(f'{p}: ')}") from None
     if not isinstance(ckpt, dict) or "modules" not in ckpt or "config" not in ckpt:
-        raise CheckpointError(f"{p}: not a vidgan checkpoint (missing 'modules'/'config')")
+        raise CheckpointError(
+            f"{p}: not a vidgan checkpoint (missing 'modules'/'config') — pass a file written by `vidgan train` "
+            "or imported with `vidgan weights import`"
+        )
     return ckpt
 
 

@@ -68,7 +68,9 @@ class VGG19Features(nn.Module):
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             if digest != sha256:
                 raise ValueError(f"{path}: sha256 {digest} does not match the expected {sha256}")
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        from vidgan.io.safe_load import load_tensors
+
+        state = load_tensors(path, "VGG19 weights")
         own = self.state_dict()
         sub = {k: v for k, v in state.items() if k in own}
         missing = [k for k in own if k not in sub]

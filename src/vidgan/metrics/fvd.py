@@ -136,16 +136,19 @@ def _load_i3d_cached(path: str, eps: float, device: str) -> tuple[torch.nn.Modul
     p = Path(path)
     if p.suffix == ".safetensors":
         from safetensors import safe_open
-        from safetensors.torch import load_file
 
-        sd = load_file(str(p))
+        from vidgan.io.safe_load import load_tensors
+
+        sd = load_tensors(p, "I3D weights")
         with safe_open(str(p), "pt") as f:
             meta = f.metadata() or {}
         info = {"weights_file": p.name, "weights_sha256": read_sidecar(p).get("sha256") or sha256_file(p)}
         if "source_sha256" in meta:
             info["weights_source_sha256"] = meta["source_sha256"]
     else:  # VideoGPT/TATS i3d_pretrained_400.pt (piergiaj layout)
-        sd, _ = convert_piergiaj(torch.load(p, map_location="cpu", weights_only=True))
+        from vidgan.io.safe_load import load_torch
+
+        sd, _ = convert_piergiaj(load_torch(p, "I3D weights"))
         info = {"weights_file": p.name, "weights_sha256": sha256_file(p)}
     model = I3D(eps=eps)
     model.load_state_dict(sd, strict=True)

@@ -43,12 +43,12 @@ _SCALE = (0.458, 0.448, 0.450)
 
 def load_lin_heads(path: str | Path | None = None) -> dict[str, Tensor]:
     """The five v0.1 alex linear heads ``lin{k}.weight`` ``(1, C, 1, 1)``; default: the shipped asset."""
-    from safetensors.torch import load_file
+    from vidgan.io.safe_load import load_tensors
 
     if path is None:
         with resources.as_file(resources.files("vidgan") / "assets" / LIN_ASSET) as p:
-            return load_file(str(p))
-    return load_file(str(path))
+            return load_tensors(p, "LPIPS linear heads")
+    return load_tensors(path, "LPIPS linear heads")
 
 
 class LPIPS(nn.Module):

@@ -132,10 +132,10 @@ def load_model(
         p = select_checkpoint(p, select)
         ckpt = ckpt_io.load(p, map_location="cpu")
         cfg = run_config_from_dict(ckpt["config"])
-    except ckpt_io.CheckpointError as err:
-        if not p.is_file() or "not a vidgan checkpoint" not in str(err) and "cannot read" not in str(err):
+    except ckpt_io.CheckpointError:
+        if not p.is_file():
             raise
-        found = _foreign(p, task)
+        found = _foreign(p, task)  # a reference implementation's file, if a family can read it
         if found is None:
             raise
         cfg, ckpt = found

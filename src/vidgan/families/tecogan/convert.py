@@ -28,6 +28,7 @@ from torch import Tensor
 
 from vidgan import __version__
 from vidgan.core.atomic import atomic_write
+from vidgan.io.safe_load import load_torch
 from vidgan.nn.bicubic import bicubic_taps
 
 from .config import Config
@@ -44,7 +45,7 @@ def read_state(src: str | Path) -> dict[str, Tensor]:
     src = Path(src)
     if not src.is_file():
         raise FileNotFoundError(f"checkpoint not found: {src}")
-    obj = torch.load(src, map_location="cpu", weights_only=True)
+    obj = load_torch(src, "TecoGAN-PyTorch generator")
     for key in ("state_dict", "params", "model"):
         if isinstance(obj, dict) and key in obj and isinstance(obj[key], dict):
             obj = obj[key]
@@ -110,7 +111,7 @@ def read_generator_state(path: str | Path) -> tuple[dict[str, Tensor], dict[str,
         if not ckpts:
             raise FileNotFoundError(f"{path}: no checkpoints under {path / 'checkpoints'}")
         path = ckpts[-1]
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    obj = load_torch(path, "TecoGAN checkpoint")
     if isinstance(obj, dict) and "modules" in obj:
         if "generator" not in obj["modules"]:
             raise KeyError(f"{path}: vidgan checkpoint without a 'generator' module")

@@ -28,6 +28,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from vidgan.io.safe_load import load_tensors
+
 from .config import Config
 from .discriminator import TGANv2Discriminator
 from .generator import TGANv2Generator
@@ -76,8 +78,7 @@ def _as_arrays(npz: str | os.PathLike | Mapping[str, np.ndarray]) -> dict[str, n
     path = Path(npz)
     if not path.is_file():
         raise FileNotFoundError(f"tganv2 convert: no Chainer checkpoint at {path} (expected generator_iter_*.npz)")
-    with np.load(path, allow_pickle=False) as data:
-        return {k.lstrip("/"): data[k] for k in data.files}
+    return {k.lstrip("/"): np.asarray(v) for k, v in load_tensors(path, "TGANv2 Chainer snapshot").items()}
 
 
 def load_chainer_state(module: nn.Module, npz: str | os.PathLike | Mapping[str, np.ndarray]) -> nn.Module:

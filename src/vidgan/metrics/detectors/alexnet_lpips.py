@@ -169,7 +169,9 @@ def load_alexnet_torchvision(path: str | Path, sha256: str | None = None) -> Ale
     # torchvision names its files <name>-<first 8 hex of sha256>.pth (alexnet-owt-7be5be79.pth): check it
     if (m := re.search(r"-([0-9a-f]{8})\.pth$", path.name)) and not sha256_file(path).startswith(m.group(1)):
         raise ValueError(f"{path}: sha256 does not start with {m.group(1)} as its torchvision file name says")
-    sd = torch.load(path, map_location="cpu", weights_only=True)
+    from vidgan.io.safe_load import load_torch
+
+    sd = load_torch(path, "AlexNet weights")
     if not isinstance(sd, dict):
         raise ValueError(f"{path}: expected a state dict, got {type(sd).__name__}")
     feats = {k: v for k, v in sd.items() if k.startswith("features.")}

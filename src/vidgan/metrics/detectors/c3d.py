@@ -170,12 +170,14 @@ def load_c3d_chainer(
     for p, got, want in ((weights, w_sha, weights_sha256), (mean, m_sha, mean_sha256)):
         if want is not None and got != want:
             raise ValueError(f"{p}: sha256 {got} does not match the expected {want}")
-    with np.load(weights, allow_pickle=False) as z:
-        arrays = {k.removeprefix("/").removeprefix("predictor/"): z[k] for k in z.files}
-    with np.load(mean, allow_pickle=False) as z:
-        if "mean" not in z.files:
-            raise KeyError(f"{mean}: no 'mean' array (keys: {z.files})")
-        mean_arr = z["mean"]
+    from vidgan.io.safe_load import load_tensors
+
+    raw = load_tensors(weights, "C3D weights")
+    arrays = {k.removeprefix("/").removeprefix("predictor/"): v for k, v in raw.items()}
+    means = load_tensors(mean, "C3D mean")
+    if "mean" not in means:
+        raise ValueError(f"{mean}: no 'mean' array (keys: {sorted(means)}) — pass the C3D mean .npz")
+    mean_arr = means["mean"]
     names = (*C3D_CONVS, "fc6", "fc7", "fc8")
     expected = {f"{n}/{p}" for n in names for p in ("W", "b")}
     if set(arrays) != expected:

@@ -174,7 +174,9 @@ def preprocess_fid(frames: Tensor) -> Tensor:
 
 def load_inception_fid(path: str | Path, device: str | torch.device = "cpu") -> InceptionFID:
     """Load ``pt_inception-2015-12-05-6726825d.pth`` (pytorch-fid key layout); every key must be used."""
-    sd = torch.load(Path(path), map_location="cpu", weights_only=True)
+    from vidgan.io.safe_load import load_torch
+
+    sd = load_torch(path, "Inception weights")
     if not isinstance(sd, dict):
         raise ValueError(f"{path}: expected a state_dict (pytorch-fid layout), got {type(sd).__name__}")
     sd = {k: v for k, v in sd.items() if not k.endswith("num_batches_tracked")}
