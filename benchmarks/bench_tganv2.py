@@ -31,6 +31,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from vidgan.data.config import DataConfig
 from vidgan.families.api import StepContext
 from vidgan.families.tganv2 import PRESETS, Config, build
 from vidgan.families.tganv2.discriminator import TGANv2Discriminator
@@ -138,7 +139,10 @@ def run_step(mode: str, batch: int, amp: str, seed: int = 0) -> dict:
     """One real G+D step (engine-like) on CPU; returns seconds, peak RSS and the loss terms."""
     torch.manual_seed(seed)
     cfg = preset_config(mode)
-    parts = build(cfg, image_size=cfg.image_size, frames=cfg.n_frames)
+    data = DataConfig(
+        sampler="multilevel", size=cfg.image_size, frames=cfg.n_frames, subsample_frame=cfg.subsample_frame
+    )
+    parts = build(cfg, data)
     gen = torch.Generator().manual_seed(seed + 1)
     levels = [torch.rand(batch, 3, t, s, s, generator=gen) * 2 - 1 for t, s in zip(cfg.level_frames, cfg.level_sizes)]
     rss_build = _rss_gb()
