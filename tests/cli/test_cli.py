@@ -147,3 +147,12 @@ def test_train_resume_generate(tmp_path, capsys):
         "video_00001.gif",
         "video_00002.gif",
     ]
+
+
+def test_profile_steps_and_random_init(tmp_path, capsys):
+    """A public way to time one training iteration, and inference with random weights (no checkpoint)."""
+    assert main(["train", "tganv2:tiny", "train.batch_size=2", "--profile-steps", "1"]) == 0
+    prof = json.loads(capsys.readouterr().out)
+    assert set(prof["phase_seconds"]) == {"G", "D"} and prof["iteration_seconds_amortised"] > 0
+    assert main(["generate", "--random-init", "tganv2:tiny", "--out", str(tmp_path / "g"), "--num-videos", "2"]) == 0
+    assert len(list((tmp_path / "g").glob("video_*.mp4"))) == 2

@@ -18,7 +18,13 @@ def add_parser(sub) -> None:
         "and written --chunk frames at a time (memory flat in length) by families that support it.",
         example="vidgan generate --checkpoint runs/digits --out samples --num-videos 16 --frames 16 --seed 0",
     )
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint file or run directory")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="PATH", help="checkpoint file or run directory")
+    src.add_argument(
+        "--random-init",
+        metavar="FAMILY:PRESET",
+        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--num-videos", type=int, default=16)
     p.add_argument("--frames", type=int, default=0, help="frames per video (0: the training clip length)")
@@ -67,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         extra=parse_options(args.opt),
     )
     paths = generate_to_folder(
-        args.checkpoint,
+        args.checkpoint or f"random:{args.random_init}",
         args.out,
         num_videos=args.num_videos,
         frames=args.frames,

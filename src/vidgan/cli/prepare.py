@@ -9,18 +9,22 @@ Output layouts (both readable by ``vidgan.data``):
 Each frame's short side is resized to ``--size`` (area filter when shrinking, cubic when enlarging),
 then centre-cropped to a square (``--crop center``). ``--fps`` resamples time by nearest earlier frame
 (output frame k shows source frame floor(k * src_fps / fps)). Videos are streamed frame by frame.
-The output is written to ``DST.tmp`` and renamed into place only at the end; unreadable inputs are
-skipped and listed with their reasons. Exit code 0 when at least one video was converted, else 1.
+The output is written to a hidden temporary next to ``DST`` (``.DST.<random>.tmp``) and renamed into place
+only after success; any failure (a full disk included) removes the temporary and leaves an existing
+``DST`` untouched. An existing ``DST`` is refused unless ``--overwrite``. Unreadable inputs are skipped
+and listed with their reasons. Exit code 0 when at least one video was converted, else 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import io
 import os
 import re
 import shutil
 import sys
+import tempfile
 import zipfile
 from collections.abc import Iterator
 
@@ -135,6 +139,42 @@ def _encode(frame: np.ndarray, image_format: str, quality: int) -> bytes:
     return buf.getvalue()
 
 
+def _put(out: str | zipfile.ZipFile, name: str, blob: bytes) -> None:
+    """Store one encoded frame ``name`` (``video/000000.png``) in the zip, or as a file under the folder ``out``."""
+    if isinstance(out, zipfile.ZipFile):
+        out.writestr(name, blob)
+    else:
+        with open(os.path.join(out, name), "wb") as fh:
+            fh.write(blob)
+
+
+def _remove(path: str) -> None:
+    """Delete a file or folder; never raises (cleanup on an error path)."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+        elif os.path.lexists(path):
+            os.remove(path)
+    except OSError:
+        pass
+
+
+def _install(tmp: str, dst: str) -> None:
+    """Move the finished ``tmp`` to ``dst``; an existing ``dst`` is replaced only once ``tmp`` is complete."""
+    if os.path.isdir(dst) and not os.path.islink(dst):
+        old = tempfile.mkdtemp(prefix=f".{os.path.basename(dst)}.", suffix=".old", dir=os.path.dirname(dst))
+        os.replace(dst, os.path.join(old, "d"))  # a rename: dst is never half-deleted
+        try:
+            os.replace(tmp, dst)
+        except BaseException:
+            os.replace(os.path.join(old, "d"), dst)
+            _remove(old)
+            raise
+        _remove(old)
+    else:
+        os.replace(tmp, dst)  # atomic, also over an existing file
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -142,31 +182,36 @@ def run(args: argparse.Namespace) -> int:
 
     src, dst = os.fspath(args.src), os.fspath(args.dst).rstrip("/\\")
     if args.size is not None and args.size < 1:
-        raise ValueError(f"--size must be >= 1, got {args.size}")
+        raise ValueError(f"--size: must be >= 1, got {args.size} — pass a positive pixel count")
     if args.fps is not None and not args.fps > 0:
-        raise ValueError(f"--fps must be > 0, got {args.fps}")
-    if os.path.exists(dst) and not args.overwrite:
-        raise FileExistsError(f"{dst} exists; pass --overwrite to replace it")
+        raise ValueError(f"--fps: must be > 0, got {args.fps} — pass a positive frame rate")
+    if os.path.lexists(dst) and not args.overwrite:
+        raise FileExistsError(f"{dst}: already exists — pass --overwrite or another path")
     videos = list_videos(src)
     if not videos:
-        print(f"error: no videos found under {src}", file=sys.stderr)
+        print(
+            f"error: {src}: no videos found — check the path (mp4/avi/mkv/webm/mov/gif, frame folders, zips)",
+            file=sys.stderr,
+        )
         return 1
     root = src if os.path.isdir(src) else os.path.dirname(src)
     if args.list_file is not None:
         videos = _filter_by_list(videos, root, args.list_file)
-    tmp = dst + ".tmp"
-    if os.path.isdir(tmp):
-        shutil.rmtree(tmp)
-    elif os.path.exists(tmp):
-        os.remove(tmp)
-    os.makedirs(os.path.dirname(os.path.abspath(dst)), exist_ok=True)
-    zf = zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) if args.format == "zip" else None
-    if zf is None:
-        os.makedirs(tmp)
+    parent = os.path.dirname(os.path.abspath(dst))
+    os.makedirs(parent, exist_ok=True)
+    # the temporary lives next to DST (same file system: the final rename is atomic) under a unique hidden name
+    prefix, suffix = f".{os.path.basename(dst)}.", ".tmp"
+    tmp, zf = "", None
     skipped: list[tuple[str, str]] = []
     done, taken = 0, set()
     ext = args.image_format
     try:
+        if args.format == "zip":
+            fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=parent)
+            os.close(fd)
+            zf = zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED)
+        else:
+            tmp = tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent)
         for path in tqdm(videos, desc="prepare", unit="video", disable=args.no_progress):
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             name = _video_name(rel, taken)
@@ -182,44 +227,50 @@ def run(args: argparse.Namespace) -> int:
                     if not blobs:
                         raise VideoReadError(f"{path}: zero frames after resampling to {args.fps} fps")
                     for k, blob in enumerate(blobs):
-                        zf.writestr(f"{name}/{k:06d}.{ext}", blob)
+                        _put(zf, f"{name}/{k:06d}.{ext}", blob)
                 else:
-                    part = os.path.join(tmp, f".{name}.partial")
-                    os.makedirs(part)
+                    part = f".{name}.partial"
+                    os.makedirs(os.path.join(tmp, part))
                     try:
                         n = 0
                         for n, f in enumerate(frames, 1):
-                            with open(os.path.join(part, f"{n - 1:06d}.{ext}"), "wb") as fh:
-                                fh.write(_encode(_transform(f, args.size, args.crop, args.filter), ext, args.quality))
+                            blob = _encode(_transform(f, args.size, args.crop, args.filter), ext, args.quality)
+                            _put(tmp, f"{part}/{n - 1:06d}.{ext}", blob)
                         if n == 0:
                             raise VideoReadError(f"{path}: zero frames after resampling to {args.fps} fps")
                     except BaseException:
-                        shutil.rmtree(part, ignore_errors=True)
+                        _remove(os.path.join(tmp, part))
                         raise
-                    os.replace(part, os.path.join(tmp, name))
+                    os.replace(os.path.join(tmp, part), os.path.join(tmp, name))
                 done += 1
             except VideoReadError as e:
                 taken.discard(name)
                 skipped.append((rel, str(e)))
         if zf is not None:
             zf.close()
-    except BaseException:
+            zf = None
+        if skipped:
+            print(f"skipped {len(skipped)} of {len(videos)} video(s):", file=sys.stderr)
+            for rel, why in skipped:
+                print(f"  {rel}: {why}", file=sys.stderr)
+        if done == 0:
+            _remove(tmp)
+            print(
+                f"error: {src}: none of the {len(videos)} video(s) could be converted — see the reasons above",
+                file=sys.stderr,
+            )
+            return 1
+        _install(tmp, dst)
+    except BaseException as e:
         if zf is not None:
-            zf.close()
-        shutil.rmtree(tmp, ignore_errors=True) if os.path.isdir(tmp) else os.remove(tmp)
+            try:
+                zf.close()  # may itself fail on a full disk; the temporary goes either way
+            except Exception:
+                pass
+        if tmp:
+            _remove(tmp)
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT) and not e.filename:
+            raise OSError(e.errno, e.strerror or os.strerror(e.errno), dst) from e  # name what was being written
         raise
-    if skipped:
-        print(f"skipped {len(skipped)} of {len(videos)} video(s):", file=sys.stderr)
-        for rel, why in skipped:
-            print(f"  {rel}: {why}", file=sys.stderr)
-    if done == 0:
-        shutil.rmtree(tmp, ignore_errors=True) if os.path.isdir(tmp) else os.remove(tmp)
-        print(f"error: none of the {len(videos)} video(s) under {src} could be converted", file=sys.stderr)
-        return 1
-    if os.path.isdir(dst):
-        shutil.rmtree(dst)
-    elif os.path.exists(dst):
-        os.remove(dst)
-    os.replace(tmp, dst)
     print(f"wrote {done} video(s) to {dst} ({args.format})")
     return 0

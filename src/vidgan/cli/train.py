@@ -34,6 +34,14 @@ def add_parser(sub) -> None:
         help="stop once this many clips have been seen in total (default: train.total_clips)",
     )
     p.add_argument("--dry-run", action="store_true", help="print the resolved config and exit")
+    p.add_argument(
+        "--profile-steps",
+        type=int,
+        default=0,
+        metavar="N",
+        help="time N training iterations (after 1 warm-up; every phase each time, lazy ones amortised) and "
+        "print JSON; nothing is written to the run directory",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--eval",
@@ -68,6 +76,14 @@ def run(args: argparse.Namespace) -> int:
     cfg = resolve_run_config(args.config, args.overrides)
     if args.dry_run:
         print(dump_yaml(cfg), end="")
+        return 0
+    if args.profile_steps:
+        import json
+
+        from vidgan.engine.profile import profile_iteration
+        from vidgan.engine.trainer import pick_device
+
+        print(json.dumps(profile_iteration(cfg, args.profile_steps, device=pick_device(args.device)), indent=1))
         return 0
     from vidgan.engine.trainer import pick_device, run_dataset, train
     from vidgan.report import write_run_report

@@ -19,7 +19,13 @@ def add_parser(sub) -> None:
         "models take --direction.",
         example="vidgan translate --checkpoint runs/edges2digits edges.mp4 digits.mp4",
     )
-    p.add_argument("--checkpoint", required=True, metavar="PATH", help="checkpoint file or run directory")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="PATH", help="checkpoint file or run directory")
+    src.add_argument(
+        "--random-init",
+        metavar="FAMILY:PRESET",
+        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
+    )
     p.add_argument("input", metavar="INPUT", help="video file or frame folder")
     p.add_argument("output", metavar="OUTPUT", help="output video file, or a folder for PNG frames")
     p.add_argument("--direction", default="", help="two-way models: AtoB or BtoA (default: the family's)")
@@ -38,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
 
     options = StreamOptions(dtype=args.dtype, direction=args.direction, extra=parse_options(args.opt))
     res = stream_video(
-        args.checkpoint,
+        args.checkpoint or f"random:{args.random_init}",
         args.input,
         args.output,
         task="translation",

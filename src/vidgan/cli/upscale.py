@@ -20,7 +20,13 @@ def add_parser(sub) -> None:
         "(`vidgan weights import tecogan ...`), or a raw TecoGAN-PyTorch .pth.",
         example="vidgan upscale --checkpoint frvsr.pt calendar_lr/ calendar_x4.mp4",
     )
-    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint file or run directory")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar="CKPT", help="checkpoint file or run directory")
+    src.add_argument(
+        "--random-init",
+        metavar="FAMILY:PRESET",
+        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
+    )
     p.add_argument("input", metavar="INPUT", help="video file or folder of frames (sorted naturally)")
     p.add_argument("output", metavar="OUTPUT", help="output video file, or a folder for PNG frames")
     p.add_argument(
@@ -47,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--tile: must be >= 0, got {args.tile} — pass 0 for whole frames")
     options = StreamOptions(dtype=args.dtype, tile=args.tile, extra=parse_options(args.opt))
     res = stream_video(
-        args.checkpoint,
+        args.checkpoint or f"random:{args.random_init}",
         args.input,
         args.output,
         task="vsr",

@@ -191,6 +191,9 @@ class _Trainer:
         self.logger = RunLogger(run_dir) if dist.is_main() else None
         self._log_acc: dict[str, list[torch.Tensor]] = {}
         self.bad_steps, self._bad_this_step = 0, False
+        # profiling (engine.profile): per-phase wall times, and every phase every iteration (then amortised)
+        self.phase_times: dict[str, list[float]] | None = None
+        self.run_every_phase = False
         self.last_logs: dict[str, float] = {}
         # Checkpoint contents by name: (get, set). Families add theirs through Parts.state.
         self.registry: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
@@ -335,8 +338,9 @@ class _Trainer:
         self._set_lr()
         modules = self.parts.modules
         for phase in self.parts.objective.phases:
-            if self.step % phase.interval:
+            if self.step % phase.interval and not self.run_every_phase:
                 continue
+            t_phase = self._clock()
             self._freeze_except(phase.modules)
             opt = self.parts.optimizers[phase.optimizer]
             opt.zero_grad(set_to_none=True)
@@ -370,6 +374,8 @@ class _Trainer:
                 self.scaler.step(opt)
             else:
                 opt.step()
+            if self.phase_times is not None:
+                self.phase_times.setdefault(phase.name, []).append(self._clock() - t_phase)
         if self.scaler is not None:
             self.scaler.update()  # once per iteration, after every optimizer stepped
         if not self._bad_this_step:
@@ -416,6 +422,13 @@ class _Trainer:
                 f"{', '.join(bad_terms) or 'none, the gradients overflowed'}); lower the learning rate or disable "
                 "AMP (train.amp=none); the last good checkpoint is kept"
             )
+
+    def _clock(self) -> float:
+        if self.phase_times is None:
+            return 0.0
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
 
     def _acc(self, key: str, value: Any) -> None:
         """Keep a logged value on its device (detached); reduced once at logging time."""

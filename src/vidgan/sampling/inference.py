@@ -26,7 +26,7 @@ from vidgan.engine.trainer import check_parts
 from vidgan.families import list_families, load_family
 from vidgan.families.api import Parts
 
-__all__ = ["Loaded", "load_model", "load_for_inference", "select_checkpoint"]
+__all__ = ["Loaded", "load_model", "load_for_inference", "random_model", "select_checkpoint", "RANDOM_PREFIX"]
 
 Use = Literal["sample", "stream", "all"]
 
@@ -127,6 +127,8 @@ def load_model(
     message naming the command that serves it.
     """
     device = torch.device(device)
+    if str(path).startswith(RANDOM_PREFIX):  # benchmarking without a trained checkpoint
+        return random_model(str(path)[len(RANDOM_PREFIX) :], device, use=use, task=task)
     p = Path(path)
     try:
         p = select_checkpoint(p, select)
@@ -170,6 +172,23 @@ def load_model(
             ) from None
         modules[role] = module.to(device).eval()
     return Loaded(cfg, parts, modules, p)
+
+
+RANDOM_PREFIX = "random:"
+
+
+def random_model(
+    spec: str, device: torch.device | str = "cpu", *, use: Use = "all", task: str | None = None
+) -> Loaded:
+    """``FAMILY[:PRESET]`` built with seeded random weights (``--random-init``): for speed measurements."""
+    from vidgan.engine.config import resolve_run_config
+
+    cfg = resolve_run_config(spec)
+    if task is not None and cfg.family.task != task:
+        raise ValueError(f"--random-init {spec}: a '{cfg.family.task}' family, not a '{task}' one")
+    parts = _build(cfg)
+    modules = {role: parts.modules[role].to(device).eval() for role in _roles(parts, use)}
+    return Loaded(cfg, parts, modules, Path(f"{RANDOM_PREFIX}{spec}"))
 
 
 def load_for_inference(
