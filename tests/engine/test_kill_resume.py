@@ -29,19 +29,19 @@ ARGS = [
 CLIPS = 48
 
 
-def _cmd(run_dir):
-    return [sys.executable, "-m", "vidgan", "train", *ARGS, "--run-dir", str(run_dir), "--max-clips", str(CLIPS)]
+def _cmd(run_dir, clips=CLIPS):
+    return [sys.executable, "-m", "vidgan", "train", *ARGS, "--run-dir", str(run_dir), "--max-clips", str(clips)]
 
 
 def _env():
     return {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore"}
 
 
-def _killed_until_done(run_dir, kills: int, seed: int) -> int:
+def _killed_until_done(run_dir, kills: int, seed: int, clips: int = CLIPS) -> int:
     rng = random.Random(seed)
     done_kills = 0
     for _ in range(kills + 50):
-        proc = subprocess.Popen(_cmd(run_dir), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(_cmd(run_dir, clips), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         if done_kills < kills:
             # wait until this process has trained (a new log record), then kill at a random moment soon after:
             # between steps, inside a step, or while a checkpoint (every 2 steps) is being written
@@ -72,9 +72,9 @@ def _check(run_dir, ref_dir, assert_same):
     assert steps == sorted(set(steps)), "duplicate or out-of-order log records"
 
 
-def _reference(tmp_path):
+def _reference(tmp_path, clips=CLIPS):
     ref = tmp_path / "ref"
-    subprocess.run(_cmd(ref), env=_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(_cmd(ref, clips), env=_env(), check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return ref
 
 
@@ -87,8 +87,8 @@ def test_a_few_kills(tmp_path, assert_same):
 
 @pytest.mark.slow
 def test_twenty_kills(tmp_path, assert_same):
-    ref = _reference(tmp_path)
-    kills = _killed_until_done(tmp_path / "run", kills=20, seed=2)
+    ref = _reference(tmp_path, clips=4 * CLIPS)  # long enough that 20 kills land before the end
+    kills = _killed_until_done(tmp_path / "run", kills=20, seed=2, clips=4 * CLIPS)
     assert kills == 20
     _check(tmp_path / "run", ref, assert_same)
     assert torch.equal(
