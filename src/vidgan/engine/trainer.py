@@ -193,6 +193,7 @@ class _Trainer:
         self.bad_steps, self._bad_this_step = 0, False
         # profiling (engine.profile): per-phase wall times, and every phase every iteration (then amortised)
         self.phase_times: dict[str, list[float]] | None = None
+        self.phase_flops: dict[str, int] | None = None
         self.run_every_phase = False
         self.last_logs: dict[str, float] = {}
         # Checkpoint contents by name: (get, set). Families add theirs through Parts.state.
@@ -329,6 +330,46 @@ class _Trainer:
             )
         return ctxs
 
+    def _phase(self, phase: Any, subs: list[Any], ctxs: list[StepContext]) -> bool:
+        """One phase over every accumulation round; returns whether its optimizer stepped."""
+        cfg = self.cfg.train
+        modules = self.parts.modules
+        rounds = len(subs)
+        self._freeze_except(phase.modules)
+        opt = self.parts.optimizers[phase.optimizer]
+        opt.zero_grad(set_to_none=True)
+        gain = (phase.interval if phase.lazy else 1) / rounds
+        ran = False
+        for sub, ctx in zip(subs, ctxs):
+            with _autocast(self.device, cfg.amp):
+                terms = self.parts.objective(phase.name, sub, modules, ctx)
+            if not terms:
+                continue
+            ran = True
+            loss = sum(t.float() for t in terms.values())
+            scaled = loss * gain if gain != 1 else loss
+            (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
+            for k, v in terms.items():
+                self._acc(f"{phase.name}/{k}", v)
+            self._acc(f"{phase.name}/loss", loss)
+        if not ran:
+            return False
+        params = [p for g in opt.param_groups for p in g["params"]]
+        dist.all_reduce_grads(params)  # once per phase, after the last round
+        if self.scaler is None and not self._grads_finite(params):  # same verdict on every rank
+            self._skip_bad_step(phase, terms, opt)
+            return False
+        if self.scaler is not None:
+            self.scaler.unscale_(opt)
+        if cfg.grad_clip > 0:
+            norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            self._acc(f"{phase.name}/grad_norm", norm)
+        if self.scaler is not None:
+            self.scaler.step(opt)
+        else:
+            opt.step()
+        return True
+
     def iteration(self, batch: Mapping[str, Any]) -> None:
         cfg = self.cfg.train
         torch.manual_seed(derive_seed(self.cfg.seed, self.rank, self.step))
@@ -341,40 +382,15 @@ class _Trainer:
             if self.step % phase.interval and not self.run_every_phase:
                 continue
             t_phase = self._clock()
-            self._freeze_except(phase.modules)
-            opt = self.parts.optimizers[phase.optimizer]
-            opt.zero_grad(set_to_none=True)
-            gain = (phase.interval if phase.lazy else 1) / rounds
-            ran = False
-            for sub, ctx in zip(subs, ctxs):
-                with _autocast(self.device, cfg.amp):
-                    terms = self.parts.objective(phase.name, sub, modules, ctx)
-                if not terms:
-                    continue
-                ran = True
-                loss = sum(t.float() for t in terms.values())
-                scaled = loss * gain if gain != 1 else loss
-                (self.scaler.scale(scaled) if self.scaler is not None else scaled).backward()
-                for k, v in terms.items():
-                    self._acc(f"{phase.name}/{k}", v)
-                self._acc(f"{phase.name}/loss", loss)
-            if not ran:
-                continue
-            params = [p for g in opt.param_groups for p in g["params"]]
-            dist.all_reduce_grads(params)  # once per phase, after the last round
-            if self.scaler is None and not self._grads_finite(params):  # same verdict on every rank
-                self._skip_bad_step(phase, terms, opt)
-                continue
-            if self.scaler is not None:
-                self.scaler.unscale_(opt)
-            if cfg.grad_clip > 0:
-                norm = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip)
-                self._acc(f"{phase.name}/grad_norm", norm)
-            if self.scaler is not None:
-                self.scaler.step(opt)
+            if self.phase_flops is not None:  # profiling: FLOPs of each phase (conv/matmul, fwd + bwd)
+                from torch.utils.flop_counter import FlopCounterMode
+
+                with FlopCounterMode(display=False) as counter:
+                    stepped = self._phase(phase, subs, ctxs)
+                self.phase_flops[phase.name] = counter.get_total_flops()
             else:
-                opt.step()
-            if self.phase_times is not None:
+                stepped = self._phase(phase, subs, ctxs)
+            if stepped and self.phase_times is not None:
                 self.phase_times.setdefault(phase.name, []).append(self._clock() - t_phase)
         if self.scaler is not None:
             self.scaler.update()  # once per iteration, after every optimizer stepped
