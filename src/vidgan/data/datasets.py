@@ -17,6 +17,13 @@ Draw order: [random_t: window, times | other samplers: start], then crop (y0, x0
 * ``translation``: ``source`` and ``target`` uint8 ``(C, T, H, W)``. ``pairing="paired"``: the target video
   with the same relative name (same index for embedded sets), the same frame indices, crop and flip;
   ``"unpaired"``: a target video, start, crop and flip drawn independently (after the source's draws).
+
+Bad files met mid-run (a decode error the start-up scan could not see): with ``data.strict=false`` the
+example is built from another video instead, the first of ``(s + k) mod N`` (``k = 0, 1, ...``; ``s`` drawn
+from ``default_rng((seed, index))``) that decodes, with the example's own ``seed``; so it is still a pure
+function of ``(index, seed)`` and a resumed run sees the same data. The bad video is remembered (never
+retried by this dataset object or DataLoader worker) and one warning names it. ``data.strict=true``:
+the :class:`~vidgan.io.VideoReadError` naming the file propagates.
 """
 
 from __future__ import annotations
@@ -202,6 +209,7 @@ class VideoDataset(Dataset):
                 f"{len(self.bad)} unreadable, {self.skipped_short} too short)"
             )
         self._readers: OrderedDict[str, VideoReader] = OrderedDict()
+        self.failed: dict[int, str] = {}  # dataset index -> why it failed mid-run (skipped from then on)
         self.target: VideoDataset | None = None
         if cfg.sampler == "translation":
             self.target = VideoDataset(replace(cfg, source=cfg.target, sampler="clips", target=""), split, seed)
@@ -236,7 +244,12 @@ class VideoDataset(Dataset):
         return self.videos[i].num_frames
 
     def _reader(self, path: str) -> VideoReader:
-        r = self._readers.pop(path, None) or VideoReader(path)
+        r = self._readers.pop(path, None)
+        if r is None:
+            try:
+                r = VideoReader(path)
+            except OSError as e:  # e.g. the file vanished or lost its permissions after the scan
+                raise VideoReadError(f"{path}: cannot open ({e.strerror or e}) — check the file") from e
         self._readers[path] = r  # small LRU: readers keep their seek tables (no open handles)
         while len(self._readers) > 16:
             self._readers.popitem(last=False)
@@ -260,7 +273,45 @@ class VideoDataset(Dataset):
         index, seed = int(index), int(seed)
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range [0, {len(self)})")
-        return self.sampler.example(self, index, np.random.default_rng(seed))
+        if self.synthetic is not None:
+            return self.sampler.example(self, index, np.random.default_rng(seed))
+        try:
+            return self._example(index, seed)
+        except VideoReadError as e:
+            if self.cfg.strict:
+                raise
+            first_error = e
+        n = len(self)
+        start = int(np.random.default_rng((seed, index)).integers(n))
+        for k in range(n):  # deterministic substitute: a pure function of (index, seed) and the files
+            j = (start + k) % n
+            if j == index or j in self.failed:
+                continue
+            try:
+                return self._example(j, seed)
+            except VideoReadError:
+                continue
+        raise VideoReadError(
+            f"{self.cfg.source}: no video of the {self.split} split decodes ({len(self.failed)} failed mid-run; "
+            f"first: {first_error}) — check the dataset"
+        )
+
+    def _example(self, index: int, seed: int) -> dict[str, torch.Tensor]:
+        """The example of video ``index``; a decode failure marks the video failed (warned once) and re-raises."""
+        if index in self.failed:
+            raise VideoReadError(self.failed[index])
+        try:
+            return self.sampler.example(self, index, np.random.default_rng(seed))
+        except VideoReadError as e:
+            if not self.cfg.strict:
+                self.failed[index] = str(e)
+                self._readers.pop(self.videos[index].path, None)
+                warnings.warn(
+                    f"{e} [data.strict=false: {self.videos[index].path} is skipped from now on; its examples "
+                    "come from another video]",
+                    stacklevel=3,
+                )
+            raise
 
     def clip(self, index: int, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
         """Frames ``idx`` of video ``index``, resized/cropped/flipped (draws from ``rng``) -> uint8 (C, T, H, W)."""

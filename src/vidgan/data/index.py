@@ -4,6 +4,13 @@ The cache records, per relative path, ``num_frames``, ``fps``, ``height``, ``wid
 video is unreadable), keyed by the file's mtime and size so edited files are re-probed. It lives in
 ``<root>/.vidgan_index.json`` when the root folder is writable, else in
 ``$VIDGAN_HOME/index/<sha1 of the absolute root>.json`` (``VIDGAN_HOME`` defaults to ``~/.cache/vidgan``).
+
+Each new or changed file is opened and checked with :meth:`vidgan.io.VideoReader.verify`, so what
+training would hit later is reported now: frame folders and zips get every frame's header checked (size,
+mode, bit depth, zip member sizes; PNG truncation in folders), containers get every packet demuxed (no
+decoding) and counted against the metadata (truncated files) and their first frame decoded. Measured on
+a 2-core box (open + verify, vs open alone): 100-frame mp4 64x64 3 ms (0.6 ms), 256x256 4 MB 22 ms (4 ms;
+a full decode is ~750 ms); 100-frame PNG folder 2.4 ms, the same frames in a zip 4.8 ms (~25-50 us a frame).
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ from vidgan.io import VideoReader, VideoReadError, list_videos, split_zip_path
 __all__ = ["VideoInfo", "scan_videos", "index_cache_path"]
 
 CACHE_NAME = ".vidgan_index.json"
-_VERSION = 1
+_VERSION = 2  # 2: entries are verified (VideoReader.verify), not only opened
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ def scan_videos(root: str, use_cache: bool = True) -> tuple[list[VideoInfo], lis
     """Probe every video under ``root`` (see :func:`vidgan.io.list_videos`).
 
     Returns ``(usable videos, [(relpath, reason), ...] for unreadable ones)``, both in natural order.
-    Only metadata is read (frame counts from the container or by demuxing, no full decode).
+    Only headers and packets are read (see the module doc), never a whole decode.
     """
     root = os.path.abspath(root)
     cache_file = index_cache_path(root)
@@ -101,6 +108,7 @@ def scan_videos(root: str, use_cache: bool = True) -> tuple[list[VideoInfo], lis
         if e is None or e.get("stamp") != stamp:
             try:
                 r = VideoReader(path)
+                r.verify()
                 e = {
                     "stamp": stamp,
                     "num_frames": r.num_frames,
@@ -110,6 +118,8 @@ def scan_videos(root: str, use_cache: bool = True) -> tuple[list[VideoInfo], lis
                 }
             except VideoReadError as err:
                 e = {"stamp": stamp, "error": str(err)}
+            except OSError as err:  # e.g. a folder that cannot be listed
+                e = {"stamp": stamp, "error": f"{path}: cannot read ({err.strerror or err})"}
         entries[rel] = e
         if "error" in e:
             bad.append((rel, e["error"]))

@@ -2,11 +2,15 @@
 
 from vidgan.io.video_io import (
     IMAGE_EXTS,
+    MAX_FRAME_PIXELS,
+    MAX_MEMBER_BYTES,
+    MAX_ZIP_RATIO,
     VIDEO_EXTS,
     VideoReader,
     VideoReadError,
     list_videos,
     natural_key,
+    read_image,
     read_video,
     split_zip_path,
 )
@@ -14,6 +18,9 @@ from vidgan.io.writer import VideoWriter, make_grid, write_grid, write_video
 
 __all__ = [
     "IMAGE_EXTS",
+    "MAX_FRAME_PIXELS",
+    "MAX_MEMBER_BYTES",
+    "MAX_ZIP_RATIO",
     "VIDEO_EXTS",
     "VideoReadError",
     "VideoReader",
@@ -21,6 +28,7 @@ __all__ = [
     "list_videos",
     "make_grid",
     "natural_key",
+    "read_image",
     "read_video",
     "split_zip_path",
     "write_grid",

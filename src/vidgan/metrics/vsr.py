@@ -100,8 +100,22 @@ def find_sequences(root: str | Path) -> dict[str, Path]:
 
 
 def _read_rgb(path: Path) -> np.ndarray:
-    with Image.open(path) as im:
-        return np.asarray(im.convert("RGB"))
+    """uint8 RGB frame; 16-bit / float frames are refused (never clipped), declared pixels bounded first."""
+    from vidgan.io import read_image
+
+    return read_image(path)
+
+
+def _same_size(frame: np.ndarray, ref: tuple[int, int] | None, what: str, i: int, src: object) -> tuple[int, int]:
+    """``ref`` (the first frame's size) after checking ``frame`` matches it; names the frame when not."""
+    hw = (int(frame.shape[0]), int(frame.shape[1]))
+    if ref is not None and hw != ref:
+        name = f" ({src})" if not isinstance(src, np.ndarray) else ""
+        raise ValueError(
+            f"{what} frame {i}{name}: size {hw[0]}x{hw[1]} differs from the sequence's first frame "
+            f"({ref[0]}x{ref[1]}) — every frame of a sequence must have one size"
+        )
+    return hw
 
 
 def teco_sequence(
@@ -147,9 +161,12 @@ def teco_sequence(
 
         it = tqdm(frame_ids, desc=desc or "frames", leave=False)
     prev: dict[str, object] = {}
+    gt_hw = out_hw = None
     for i in it:
         gt = gt_frames[i] if isinstance(gt_frames[i], np.ndarray) else _read_rgb(Path(gt_frames[i]))
         out = out_frames[i] if isinstance(out_frames[i], np.ndarray) else _read_rgb(Path(out_frames[i]))
+        gt_hw = _same_size(gt, gt_hw, f"{desc or 'sequence'}: ground-truth", i, gt_frames[i])
+        out_hw = _same_size(out, out_hw, f"{desc or 'sequence'}: output", i, out_frames[i])
         if out.shape[0] < gt.shape[0] or out.shape[1] < gt.shape[1]:
             raise ValueError(
                 f"{desc or 'sequence'} frame {i}: output {out.shape[:2]} is smaller than the ground truth "
