@@ -53,8 +53,11 @@ def test_resume_refuses_a_different_model(tmp_path):
     ds = run_dataset(cfg, "train")
     train(cfg, tmp_path, ds, device=torch.device("cpu"), max_clips=2, progress=False)
     other = resolve_run_config(f"{fam}:tiny", [*OVERRIDES, "data.val_fraction=0.5"])
-    with pytest.raises(ckpt_io.CheckpointError, match="different data config"):
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(ckpt_io.CheckpointError, match=r"different data config \(data.val_fraction differ"):
         train(other, tmp_path, ds, device=torch.device("cpu"), max_clips=4, progress=False)
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # a refused resume changes nothing (config.yaml included)
 
 
 def test_leftovers_removed_log_truncated_and_finished_run_untouched(tmp_path):

@@ -188,7 +188,7 @@ class _Trainer:
         self.emas: dict[str, nn.Module] = {role: make_ema(self.parts.modules[role]) for role in ema_roles}
         self.scaler = torch.amp.GradScaler("cuda") if tcfg.amp == "fp16" else None
         self.step, self.clips_seen = 0, 0
-        self.logger = RunLogger(run_dir) if dist.is_main() else None
+        self.logger: RunLogger | None = None  # opened by open_logger() once a resume check has passed
         self._log_acc: dict[str, list[torch.Tensor]] = {}
         self.bad_steps, self._bad_this_step = 0, False
         # profiling (engine.profile): per-phase wall times, and every phase every iteration (then amortised)
@@ -439,6 +439,10 @@ class _Trainer:
                 "AMP (train.amp=none); the last good checkpoint is kept"
             )
 
+    def open_logger(self) -> None:
+        if dist.is_main() and self.logger is None:
+            self.logger = RunLogger(self.run_dir)
+
     def _clock(self) -> float:
         if self.phase_times is None:
             return 0.0
@@ -646,6 +650,7 @@ def train(
     if latest is not None and t.clips_seen >= stop:  # already done: change nothing (no re-save, no samples)
         dist.print0(f"{run_dir}: already at {t.clips_seen} clips (>= {stop}); nothing to do")
         return TrainResult(run_dir, t.step, t.clips_seen, {}, latest, t.parts.modules)
+    t.open_logger()
 
     sampler = ResumableBatchSampler(
         len(dataset), tcfg.batch_size, cfg.seed, start=t.clips_seen, rank=t.rank, world=t.world
