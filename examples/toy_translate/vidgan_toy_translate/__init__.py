@@ -19,7 +19,7 @@ from torch import Tensor, nn
 
 from vidgan.core.video import fold_time, to_model
 from vidgan.families.api import DataSpec, FamilyConfig, Parts, Phase, StepContext, StreamOptions, require
-from vidgan.losses.gan import d_loss, g_loss, r1_penalty
+from vidgan.losses.gan import d_loss, double_backward_precision, g_loss, r1_penalty
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,9 @@ class Objective:
                 terms[f"{name}_real"], terms[f"{name}_fake"] = 0.5 * parts["real"], 0.5 * parts["fake"]
             return terms
         reals = {"a": fold_time(a).requires_grad_(True), "b": fold_time(b).requires_grad_(True)}
-        return {f"r1_{k}": r1_penalty(m[f"d_{k}"](x), x, self.cfg.r1_gamma) for k, x in reals.items()}
+        with double_backward_precision():  # R1's double backward in fp32 under CPU bf16 (losses.gan)
+            logits = {k: m[f"d_{k}"](x) for k, x in reals.items()}
+        return {f"r1_{k}": r1_penalty(logits[k], x, self.cfg.r1_gamma) for k, x in reals.items()}
 
     def state_dict(self) -> dict[str, Any]:
         return {}

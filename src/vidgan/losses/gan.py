@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-__all__ = ["GanLoss", "d_loss", "g_loss", "r1_penalty", "grad_sqnorm"]
+__all__ = ["GanLoss", "d_loss", "g_loss", "r1_penalty", "grad_sqnorm", "double_backward_precision", "cpu_bf16_active"]
 
 GanLoss = Literal["logistic", "hinge", "lsgan", "bce", "wgan"]
 
@@ -89,3 +89,25 @@ def r1_penalty(real_logits: Tensor | Sequence[Tensor], real_inputs: Tensor | Seq
     """R1: ``gamma / 2 * mean_i ||grad_x D(x_i)||^2`` (StyleGAN2 convention; inputs must require grad)."""
     inputs = [real_inputs] if isinstance(real_inputs, Tensor) else list(real_inputs)
     return grad_sqnorm(real_logits, inputs).mean() * (gamma / 2.0)
+
+
+def cpu_bf16_active() -> bool:
+    """True under CPU bf16 autocast (where double backward through padded convolutions is wrong, below)."""
+    return torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
+
+
+def double_backward_precision():
+    """Context for the forward pass whose gradient is penalised (R1): fp32 under CPU bf16 autocast.
+
+    torch 2.13's CPU bf16 kernels give wrong *weight* gradients through the double backward of padded
+    stride-1 convolutions (relative error ~0.95 against fp32 on a 3x3, padding 1 conv at 32x32; correct
+    without padding, with stride 2, on small maps, in fp32 and with bf16-rounded weights in fp64:
+    ``tests/losses/test_gan.py``). R1 under bf16 autocast therefore trained D with wrong gradients (and
+    overflowed to inf on TGANv2's port configuration). Running the penalised forward in fp32 is correct;
+    the other forwards keep bf16. Elsewhere (GPU, fp16, no autocast) this is a no-op.
+    """
+    import contextlib
+
+    if cpu_bf16_active():
+        return torch.autocast("cpu", enabled=False)
+    return contextlib.nullcontext()

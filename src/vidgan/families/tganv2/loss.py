@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from vidgan.families.api import Phase, StepContext
-from vidgan.losses.gan import d_loss, g_loss
+from vidgan.losses.gan import cpu_bf16_active, d_loss, double_backward_precision, g_loss
 
 from .config import Config
 
@@ -139,11 +139,16 @@ class TGANv2Objective:
                 with torch.no_grad():
                     fakes = self._fakes(gen, n, ctx, device)
             x_real = [x.detach().requires_grad_(True) for x in reals]
-            # one D call on [real; fake] per level (D has no normalisation, so this equals the official
-            # two calls): one forward and one backward per phase
-            y_all = dis([torch.cat([r, f.detach()]) for r, f in zip(x_real, fakes)])
-            y_real = [y[: r.shape[0]] for y, r in zip(y_all, x_real)]
-            y_fake = [y[r.shape[0] :] for y, r in zip(y_all, x_real)]
+            if cpu_bf16_active():  # R1's double backward needs the real forward in fp32 (losses.gan)
+                with double_backward_precision():
+                    y_real = dis(x_real)
+                y_fake = dis([f.detach() for f in fakes])
+            else:
+                # one D call on [real; fake] per level (D has no normalisation, so this equals the official
+                # two calls): one forward and one backward per phase
+                y_all = dis([torch.cat([r, f.detach()]) for r, f in zip(x_real, fakes)])
+                y_real = [y[: r.shape[0]] for y, r in zip(y_all, x_real)]
+                y_fake = [y[r.shape[0] :] for y, r in zip(y_all, x_real)]
             loss_dis, _ = gan_losses(y_real, y_fake, self.cfg.level_loss)
             loss_gp, grads = r1_penalty(y_real, x_real, self.cfg)
             ctx.logs["g"] = grads[-1].detach().float().mean()  # official "g": last level's mean
