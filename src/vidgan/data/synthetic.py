@@ -14,6 +14,7 @@ A source string may carry options: ``"moving-digits:num_videos=64,video_frames=2
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -21,9 +22,11 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from vidgan.data.paired_synthetic import DERIVED  # derived name -> (base set, frame mapping)
+
 __all__ = ["SYNTHETIC_NAMES", "SyntheticVideos", "is_synthetic", "parse_synthetic_source"]
 
-SYNTHETIC_NAMES = ("moving-digits", "bouncing-shapes", "photo-pans")
+SYNTHETIC_NAMES = ("moving-digits", "bouncing-shapes", "photo-pans", *DERIVED)
 _OPTIONS = {"num_videos": int, "video_frames": int, "size": int}
 _PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry", "hubble_deep_field")
 
@@ -114,7 +117,8 @@ class SyntheticVideos:
 
     def _rng(self, i: int) -> np.random.Generator:
         # Content depends on (dataset seed, video index, dataset name) only.
-        return np.random.default_rng([self.seed, i, SYNTHETIC_NAMES.index(self.name)])
+        base = DERIVED[self.name][0] if self.name in DERIVED else self.name  # derived sets pair with their base
+        return np.random.default_rng([self.seed, i, SYNTHETIC_NAMES.index(base)])
 
     def video(self, i: int, frames: np.ndarray | list[int] | None = None) -> np.ndarray:
         """Frames ``frames`` (default all) of video ``i`` as uint8 ``(T, size, size, 3)``."""
@@ -123,6 +127,9 @@ class SyntheticVideos:
         t = np.arange(self.video_frames) if frames is None else np.asarray(frames, dtype=np.int64)
         if t.size and (t.min() < 0 or t.max() >= self.video_frames):
             raise IndexError(f"{self.name}: frames must lie in [0, {self.video_frames}), got {t.tolist()}")
+        if self.name in DERIVED:  # e.g. label maps of bouncing-shapes: the base video, mapped frame by frame
+            base, derive = DERIVED[self.name]
+            return derive(dataclasses.replace(self, name=base).video(i, t))
         render = {"moving-digits": self._digits, "bouncing-shapes": self._shapes, "photo-pans": self._pans}
         return render[self.name](self._rng(i), t.astype(np.float64))
 

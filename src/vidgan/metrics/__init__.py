@@ -11,6 +11,7 @@ Every metric returns :class:`MetricResult` (value + protocol). Names (metrics.md
     fid_c3d_fc7_tganv2                 TGANv2's C3D-fc7 "FID" (parity only; not an FVD)
     psnr_y_teco, ssim_y_teco, lpips_teco, tof_teco, tlp_teco, psnr_y_basicsr, ssim_y_basicsr, psnr_rgb,
     vsr_teco (= the five TecoGAN metrics)  paired VSR metrics: --fake = outputs, --real = ground truth
+    tlp_timecycle, tof_timecycle_flownet2   TimeCycleGAN's definitions (no x100, summed flow differences)
 
 Distribution metrics take *video sources*: callables ``source(frames_needed: int | None) -> Iterable of
 uint8 (T, H, W, 3)`` (``None`` = whole videos), so callers read only the frames a protocol needs.
@@ -191,6 +192,48 @@ def _run_vsr(real: str | Path, fake: str | Path, opts: EvalOptions, **p: Any) ->
     )
 
 
+def _run_timecycle(real: str | Path, fake: str | Path, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    """TimeCycleGAN's tLP on sequences matched by name (folders of frame folders, or two frame folders)."""
+    import torch
+
+    from vidgan.io import read_image
+    from vidgan.metrics.lpips import lpips_alex
+    from vidgan.metrics.vsr import find_sequences, list_frames
+    from vidgan.temporal.metrics import tlp_timecycle
+
+    if p["metric"] != "tlp_timecycle":
+        raise ValueError(
+            f"{p['metric']}: TimeCycleGAN's tOF needs FlowNet2 flows and vidgan ships no FlowNet2 network yet — "
+            "use tof_teco (Farneback, TecoGAN's definition) or compute flows with vidgan.temporal.metrics"
+        )
+    gt, out = find_sequences(real), find_sequences(fake)
+    if len(gt) == 1 and len(out) == 1:
+        out = {next(iter(gt)): next(iter(out.values()))}
+    missing = sorted(set(gt) - set(out))
+    if missing:
+        raise ValueError(f"{fake}: no output sequence for {missing[:3]} — name the folders like the real ones")
+    model = lpips_alex(opts.extra.get("lpips_weights"))
+
+    def load(folder: Path) -> torch.Tensor:
+        frames = [read_image(f) for f in list_frames(folder)]
+        x = torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        return x[None]  # (1, T, C, H, W)
+
+    values = {}
+    for name in gt:
+        r, f = load(gt[name]), load(out[name])
+        n = min(r.shape[1], f.shape[1])
+        values[name] = tlp_timecycle(r[:, :n], f[:, :n], lambda a, b: model(a, b))
+    protocol = {
+        "definition": "mean over consecutive pairs of |LPIPS(real_t, real_t+1) - LPIPS(fake_t, fake_t+1)|, no x100, "
+        "no skipped frames, true frame size (TimeCycleGAN evaluation/compute_tlp.py, 64x64 view bug fixed)",
+        "lpips": "v0.1 alex net-lin, x/127.5-1",
+        "per_sequence": values,
+        "value": "mean over sequences",
+    }
+    return [MetricResult("tlp_timecycle", float(np.mean(list(values.values()))), protocol)]
+
+
 _VSR_NAMES = (
     "psnr_y_teco",
     "ssim_y_teco",
@@ -236,6 +279,8 @@ def resolve(name: str) -> MetricSpec:
         return MetricSpec(name, "paired", _run_vsr, {"metrics": metrics})
     if key in _VSR_NAMES:
         return MetricSpec(name, "paired", _run_vsr, {"metrics": [key]})
+    if key in ("tlp_timecycle", "tof_timecycle_flownet2"):
+        return MetricSpec(name, "paired", _run_timecycle, {"metric": key})
     raise KeyError(f"unknown metric '{name}'; valid: {', '.join(list_metrics())} (N, F, S are integers)")
 
 
@@ -257,6 +302,8 @@ def list_metrics() -> list[str]:
         "fid_c3d_fc7_tganv2",
         "vsr_teco",
         *_VSR_NAMES,
+        "tlp_timecycle",
+        "tof_timecycle_flownet2",
     ]
 
 

@@ -168,3 +168,21 @@ def test_block_stream_emits_every_frame():
     for n in (1, 2, 5):
         frames = [np.full((16, 16, 3), 10 * i, np.uint8) for i in range(n)]
         assert len(list(stream(frames))) == n
+
+
+@pytest.mark.parametrize("preset", ["vid2vid", "timecycle_vid2vid"])
+def test_vid2vid_trains_and_streams(preset):
+    fam = dict(T.PRESETS[preset]["family"], generator="resnet_2blocks", ngf=8, ndf=8, motion_filters=4)
+    parts = T.build(from_dict(T.Config, fam), data_spec(frames=4, size=32))
+    gen = parts.modules["generator"]
+    assert gen.n_prev == 2 and gen.cond_prev
+    terms = _train(parts, _batch(), steps=1)
+    assert {"flow", "mask", "warp", "gan_frame", "sequence"} <= set(terms)
+    assert ("timecycle" in terms) == (preset == "timecycle_vid2vid")
+    frames = [np.random.default_rng(i).integers(0, 256, (32, 32, 3), dtype=np.uint8) for i in range(3)]
+    assert len(list(parts.stream(parts.modules, StreamOptions())(frames))) == 3
+    # the composed frame is m * h + (1 - m) * warp(previous fake, flow)
+    x = torch.rand(1, gen.in_channels, 32, 32) * 2 - 1
+    with torch.no_grad():
+        y, flow, mask = gen.net.compose(x)
+    assert flow.shape == (1, 2, 32, 32) and mask.min() >= 0 and mask.max() <= 1 and y.shape == (1, 3, 32, 32)

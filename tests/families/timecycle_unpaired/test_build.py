@@ -120,3 +120,36 @@ def test_up_timecycle_reproduces_official_ignore0(shared_dir):
         loss, parts = tc.generator_loss(tc.rollout(fake, src), return_parts=True)
     assert float(10 * parts["combined"]) == pytest.approx(values["G_timecycle_weighted"], rel=1e-4)
     assert float(parts["warp"]) == pytest.approx(values["G_warp_weighted"], rel=1e-4)
+
+
+def test_import_official_generators(shared_dir, tmp_path):
+    """Official -UP files (generator_target/source, target/source motion models, GPU prefixes) load key for key."""
+    from vidgan.families.timecycle_unpaired.convert import import_weights
+
+    root = shared_dir / "golden" / "timecycle"
+    with np.load(root / "model_p.npz") as z:
+
+        def state(net):
+            pre = f"sd/{net}/"
+            return {"module." + k[len(pre) :]: torch.from_numpy(z[k]) for k in z.files if k.startswith(pre)}
+
+        folder = tmp_path / "up"
+        folder.mkdir()
+        for name in ("generator_target", "generator_source"):
+            torch.save(state("generator"), folder / f"{name}.pth")
+        for d in ("target", "source"):
+            for w in ("forward", "backward"):
+                torch.save(state(f"timecycle_target_motion_model_{w}"), folder / f"timecycle_{d}_motion_model_{w}.pth")
+    ckpt = torch.load(import_weights(folder, tmp_path), weights_only=True)
+    cfg = from_dict(U.Config, ckpt["config"]["family"])
+    assert (cfg.generator, cfg.ngf, cfg.n_frames_g, cfg.motion_filters) == ("resnet_9blocks", 8, 1, 8)
+    assert not cfg.separate_motion_models
+    mods = U.build_modules(cfg, 5)
+    for role, sd in ckpt["modules"].items():
+        mods[role].load_state_dict(sd, strict=True)
+    with np.load(root / "model_p.npz") as z, np.load(root / "clips.npz") as c:
+        ref = torch.from_numpy(z["pipeline/fake_target"])
+        src, noise = torch.from_numpy(c["src"]), torch.from_numpy(c["noise_prev"])
+    with torch.no_grad():
+        out = mods["generator_source"].unroll(src, init_prev=noise[:, :1])
+    torch.testing.assert_close(out, ref, atol=2e-4, rtol=0)
