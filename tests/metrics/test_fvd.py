@@ -90,3 +90,11 @@ def test_vid4_resize_convention_moves_logits(i3d_weights, shared_dir):
     st_pt = i3d_stats(clips, model, "styleganv", batch_size=2)
     d_mu = float(((st_tf.mean - st_pt.mean) ** 2).sum())
     assert st_tf.n == 26 and abs(d_mu - 4.63) < 0.01, d_mu
+
+
+def test_mixed_video_sizes_batch_separately():
+    from vidgan.metrics.fvd import _batches
+
+    clips = [np.zeros((4, 8, 8, 3), np.uint8)] * 3 + [np.zeros((4, 6, 10, 3), np.uint8)] * 2
+    shapes = [tuple(b.shape) for b in _batches(iter(clips), batch_size=4)]
+    assert shapes == [(3, 3, 4, 8, 8), (2, 3, 4, 6, 10)]

@@ -204,8 +204,13 @@ def sample_clips(
 
 
 def _batches(clips: Iterable[np.ndarray], batch_size: int) -> Iterator[Tensor]:
+    """uint8 ``(B, 3, T, H, W)`` batches; videos of another size start a new batch (every clip is resized to
+    the network's input anyway), so sets of mixed sizes work."""
     buf: list[np.ndarray] = []
     for c in clips:
+        if buf and c.shape != buf[0].shape:
+            yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3)
+            buf = []
         buf.append(c)
         if len(buf) == batch_size:
             yield torch.from_numpy(np.stack(buf)).permute(0, 4, 1, 2, 3)
@@ -251,6 +256,15 @@ def fvd_from_stats(
     )
     protocol = {**proto.as_dict(), "n_real": real.n, "n_fake": fake.n, **(extra or {})}
     protocol["min_eigenvalue_clipped"] = info.min_eigenvalue_clipped
+    few = min(real.n, fake.n)
+    if few < 64:
+        import warnings
+
+        warnings.warn(
+            f"FVD from {few} videos per side: strongly biased and noisy at this size (papers use 256 or 2048); "
+            "compare only values computed with the same number of videos",
+            stacklevel=2,
+        )
     return MetricResult(proto.name(fake.n), float(fd), protocol)
 
 

