@@ -156,3 +156,32 @@ def test_profile_steps_and_random_init(tmp_path, capsys):
     assert set(prof["phase_seconds"]) == {"G", "D"} and prof["iteration_seconds_amortised"] > 0
     assert main(["generate", "--random-init", "tganv2:tiny", "--out", str(tmp_path / "g"), "--num-videos", "2"]) == 0
     assert len(list((tmp_path / "g").glob("video_*.mp4"))) == 2
+
+
+def test_sigterm_during_upscale_leaves_nothing(tmp_path):
+    """A SIGTERM'd `vidgan upscale` says so and removes its temporary output (no 0-byte file is left)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import numpy as np
+    from PIL import Image
+
+    lr = tmp_path / "lr"
+    lr.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(400):
+        Image.fromarray(rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)).save(lr / f"{i:04d}.png")
+    out = tmp_path / "out"
+    out.mkdir()
+    cmd = [sys.executable, "-m", "vidgan", "upscale", "--random-init", "tecogan:tiny", str(lr), str(out / "hr.mp4")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(out.iterdir()):  # wait until the writer has started
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    assert list(out.iterdir()) == []

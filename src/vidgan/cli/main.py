@@ -60,6 +60,20 @@ def _format_warning(message, category, filename, lineno, line=None) -> str:
     return f"warning: {message}\n"  # CLI users need the message, not the source line that raised it
 
 
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (``kill``, schedulers) unwinds like Ctrl-C: writers abort and remove their temporaries, training
+    saves a checkpoint first. Only in the main thread of a plain process."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
 def _debug(args) -> bool:
     return bool(getattr(args, "debug", False)) or os.environ.get("VIDGAN_DEBUG", "") not in ("", "0")
 
@@ -77,10 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
+    _terminate_like_ctrl_c()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted: partial outputs were removed; earlier outputs are intact", file=sys.stderr)
         return 130
     except Exception as e:  # user-facing errors: one clear line, non-zero exit; --debug shows the trace
         if _debug(args) or type(e).__name__ in ("AssertionError",):
