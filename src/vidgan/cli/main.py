@@ -64,14 +64,15 @@ def _raise_interrupt(signum, frame) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def _terminate_like_ctrl_c() -> None:
+def _terminate_like_ctrl_c():
     """SIGTERM (``kill``, schedulers) unwinds like Ctrl-C: writers abort and remove their temporaries, training
-    saves a checkpoint first. Only in the main thread of a plain process."""
+    saves a checkpoint first. Only in the main thread; returns the previous handler (restored on exit)."""
     import signal
     import threading
 
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, _raise_interrupt)
+        return signal.signal(signal.SIGTERM, _raise_interrupt)
+    return None
 
 
 def _debug(args) -> bool:
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    _terminate_like_ctrl_c()
+    previous = _terminate_like_ctrl_c()
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -107,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
 
         dist.exit_now(exit_code(e))  # under torchrun: exit without the process group's teardown abort
         return exit_code(e)
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":
