@@ -36,7 +36,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -94,13 +94,38 @@ class ExampleSampler:
     check: Callable[[DataConfig], None] | None = None
 
 
-def get_sampler(name: str, extra: Mapping[str, ExampleSampler] | None = None) -> ExampleSampler:
+def times_sampler(name: str, draw_times: Callable[..., np.ndarray]) -> ExampleSampler:
+    """A ``random_t``-like sampler from a frame-time function ``(rng, length, frames, max_dist) -> int64 (F,)``
+    (a family's ``SAMPLERS`` entry, e.g. StyleGAN-V's fixed ``uniform``): ``video`` + ``times`` examples."""
+
+    def example(ds: VideoDataset, index: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+        n = ds._num_frames(index)
+        length = min(n, MAX_NUM_FRAMES)
+        w0 = int(rng.integers(0, n - length + 1)) if n > length else 0
+        times = np.asarray(draw_times(rng, length, ds.cfg.frames, ds.cfg.max_dist), dtype=np.int64)
+        return {"video": ds.clip(index, w0 + times, rng), "times": torch.from_numpy(times)}
+
+    return ExampleSampler(name, example, min_length=lambda cfg: cfg.frames)
+
+
+def get_sampler(name: str, extra: Mapping[str, Any] | None = None) -> ExampleSampler:
+    """``data.sampler`` -> the sampler: a built-in one or a family's (``SAMPLERS``: an object with
+    ``example(dataset, index, rng)`` [+ ``min_length(cfg)``, ``check(cfg)``], or a frame-time function)."""
     table = {**SAMPLERS, **(extra or {})}
     if name not in table:
         close = difflib.get_close_matches(name, list(table), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
         raise ValueError(f"data.sampler: unknown sampler {name!r}{hint} (available: {', '.join(sorted(table))})")
-    return table[name]
+    got = table[name]
+    if isinstance(got, ExampleSampler):
+        return got
+    if hasattr(got, "example"):
+        return ExampleSampler(
+            name, got.example, getattr(got, "min_length", None) or _contiguous_length, getattr(got, "check", None)
+        )
+    if callable(got):
+        return times_sampler(name, got)
+    raise ValueError(f"data.sampler: {name!r} is neither a sampler object nor a frame-time function")
 
 
 def in_val_split(relpath: str, val_fraction: float) -> bool:

@@ -11,8 +11,11 @@ the entry-point group ``vidgan.families`` — that exposes:
   ``data`` section of the run config: clip size, frames, sampler, scale, degradation, ...). The data
   section is the one owner of those settings: the family reads them from ``data`` and raises
   :class:`DataMismatch` (a ``ValueError``) naming both fields when its own config cannot serve them;
-* optionally ``SAMPLERS``: ``{name: sampler}`` extra data samplers (see ``vidgan.data.samplers``), selectable
-  as ``data.sampler=<name>`` in runs of this family;
+* optionally ``SAMPLERS``: ``{name: sampler}`` extra data samplers, selectable as ``data.sampler=<name>`` in runs
+  of this family: an object with ``example(dataset, index, rng) -> dict of tensors`` (optionally
+  ``min_length(data) -> int`` and ``check(data)``), or a frame-time function ``(rng, length, frames, max_dist)
+  -> int64 (F,)`` like ``vidgan.data.samplers.random_times`` (examples then carry ``video`` and ``times``);
+* optionally ``DATA_SAMPLERS``: the data samplers the objective trains on (``vidgan train`` refuses others);
 * optionally ``convert.import_weights(src: Path, out: Path) -> Path`` for official checkpoints
   (``vidgan weights import <name> SRC OUT``), and ``load_foreign(path) -> ForeignWeights | None`` to use a
   checkpoint that is not a vidgan checkpoint (e.g. a reference implementation's ``.pth``) for inference.

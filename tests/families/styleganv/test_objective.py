@@ -173,3 +173,12 @@ def test_augmentation_is_identical_for_all_frames_of_a_video():
     torch.testing.assert_close(a, c)
     assert float((a - frame).abs().mean()) > 1e-3
     assert torch.equal(pipe(video, 0.0, torch.Generator()), video)
+
+
+def test_fake_clip_video_length_follows_the_data(data_spec):
+    cfg = Config(**TINY["family"])
+    assert build(cfg, data_spec(source="moving-digits:video_frames=24")).objective.gen_video_len == 24
+    assert build(cfg, data_spec(source="moving-digits", video_frames=40)).objective.gen_video_len == 40
+    assert build(cfg, data_spec(source="data/ffs_256.zip")).objective.gen_video_len == cfg.max_num_frames
+    fixed = dataclasses.replace(cfg, gen_video_len=77)
+    assert build(fixed, data_spec()).objective.gen_video_len == 77
