@@ -103,6 +103,12 @@ PRESETS: dict[str, dict] = {
             "ema_rampup": 0.0,
         },
     },
+    # CPU-sized MoCoGAN+SG2 on the embedded moving digits: the styleganv_64 widths and schedule, consecutive frames.
+    "mocogan_sg2_64": {
+        "family": {**_CPU_64, "arch": "mocogan", "fake_sampler": "uniform", "video_d_ch": 16, "lstm_hidden": 128},
+        "data": {"source": "moving-digits", "sampler": "clips", "frames": 3, "stride": 1, "size": 64, "max_dist": 1},
+        "train": {"batch_size": 8, "total_clips": 200_000, "ema_half_life_clips": 2_500, "ema_rampup": 0.0},
+    },
     # Tests: 32², 3 frames, tiny widths.
     "tiny": {
         "family": {
