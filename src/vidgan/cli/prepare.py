@@ -32,6 +32,7 @@ import numpy as np
 from PIL import Image
 
 from vidgan.cli._common import add_common, new_parser
+from vidgan.core.atomic import remove_stale_temporaries, temp_prefix
 
 
 def add_parser(sub) -> None:
@@ -200,7 +201,8 @@ def run(args: argparse.Namespace) -> int:
     parent = os.path.dirname(os.path.abspath(dst))
     os.makedirs(parent, exist_ok=True)
     # the temporary lives next to DST (same file system: the final rename is atomic) under a unique hidden name
-    prefix, suffix = f".{os.path.basename(dst)}.", ".tmp"
+    remove_stale_temporaries(dst)  # what a killed `vidgan prepare` left beside DST
+    prefix, suffix = temp_prefix(dst), ".tmp"
     tmp, zf = "", None
     skipped: list[tuple[str, str]] = []
     done, taken = 0, set()

@@ -10,7 +10,45 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-__all__ = ["atomic_path", "atomic_write", "apply_umask"]
+__all__ = ["atomic_path", "atomic_write", "apply_umask", "temp_prefix", "remove_stale_temporaries"]
+
+
+def temp_prefix(path: str | os.PathLike) -> str:
+    """Name prefix of a temporary made for ``path`` by this process: ``.<name>.pid<PID>.``; it lets the next run
+    find and remove the temporaries of a killed one (:func:`remove_stale_temporaries`)."""
+    return f".{Path(path).name}.pid{os.getpid()}."
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: str | os.PathLike) -> int:
+    """Delete the temporaries that killed processes left for ``path`` (siblings named by :func:`temp_prefix`
+    whose process is gone); never another live process's. Returns how many were removed."""
+    import re
+    import shutil
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        return 0
+    pattern = re.compile(rf"^\.{re.escape(path.name)}\.pid(\d+)\.")
+    n = 0
+    for p in path.parent.iterdir():
+        m = pattern.match(p.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                p.unlink(missing_ok=True)
+            n += 1
+    return n
 
 
 def _umask() -> int:

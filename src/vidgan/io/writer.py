@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from vidgan.core.atomic import apply_umask
+from vidgan.core.atomic import apply_umask, remove_stale_temporaries, temp_prefix
 
 __all__ = ["VideoWriter", "write_video", "make_grid", "write_grid"]
 
@@ -77,11 +77,12 @@ class VideoWriter:
         self._gif_frames: list[Image.Image] = []
         parent = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(parent, exist_ok=True)
-        base = os.path.basename(self.path)
+        remove_stale_temporaries(self.path)  # what a killed writer of this path left behind
+        prefix = temp_prefix(self.path) + "tmp-"
         if self.format == "frames":
-            self._tmp = tempfile.mkdtemp(prefix=f".{base}.tmp-", dir=parent)
+            self._tmp = tempfile.mkdtemp(prefix=prefix, dir=parent)
         else:
-            fd, self._tmp = tempfile.mkstemp(prefix=f".{base}.tmp-", suffix=f".{self.format}", dir=parent)
+            fd, self._tmp = tempfile.mkstemp(prefix=prefix, suffix=f".{self.format}", dir=parent)
             os.close(fd)
         self._closed = False
 

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from vidgan.core.atomic import apply_umask
+from vidgan.core.atomic import apply_umask, remove_stale_temporaries, temp_prefix
 from vidgan.core.seed import derive_seed, make_generator
 from vidgan.core.video import batch_to_videos, to_uint8
 from vidgan.families.api import Parts, SampleOptions
@@ -123,7 +123,8 @@ def generate_to_folder(
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"--out {out}: exists and is not a folder — pass a new or existing folder path")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    remove_stale_temporaries(out)  # what a killed `vidgan generate` left for this output
+    tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out), dir=out.parent))
     paths: list[Path] = []
     grid_videos: list[np.ndarray] = []
     try:
