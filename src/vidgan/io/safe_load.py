@@ -41,7 +41,7 @@ def detect_format(path: str | os.PathLike) -> str:
         try:
             with zipfile.ZipFile(p) as z:
                 names = z.namelist()
-        except zipfile.BadZipFile:
+        except Exception:  # noqa: BLE001 - a damaged directory (bad names, offsets): not a readable archive
             return "unknown"
         if names and all(n.endswith(".npy") for n in names):
             return "npz"
