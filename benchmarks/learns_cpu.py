@@ -37,17 +37,18 @@ def ensure_i3d() -> None:
     subprocess.run([sys.executable, "-m", "vidgan", "weights", "import", "i3d_k400_tfhub", str(src)], check=True)
 
 
-def final_fvd(run_dir: Path, metric: str, num: int) -> tuple[float, int]:
+def final_eval(run_dir: Path, metrics: list[str], num: int, use_ema: bool = True) -> tuple[dict[str, float], int]:
+    """The training-time evaluation (same protocol as the 0-clip baseline) on the latest checkpoint."""
     import torch
 
     from vidgan.cli._train_eval import make_eval_hook
     from vidgan.sampling.inference import load_model
 
-    got = load_model(run_dir, "cpu", use="all")
+    got = load_model(run_dir, "cpu", use="all", use_ema=use_ema)
     clips = int(torch.load(got.path, map_location="cpu", weights_only=True)["progress"]["clips_seen"])
-    hook = make_eval_hook(got.cfg, [metric], num, None, torch.device("cpu"))
+    hook = make_eval_hook(got.cfg, metrics, num, None, torch.device("cpu"))
     out = hook(got.parts, got.modules, clips)
-    return float(next(iter(out.values()))), clips
+    return {k.removeprefix("eval/"): float(v) for k, v in out.items()}, clips
 
 
 def strip(run_dir: Path, out_png: Path, videos: int = 6, frames: int = 16) -> None:
@@ -74,12 +75,18 @@ def main() -> None:
     p.add_argument("overrides", nargs="*")
     p.add_argument("--run-dir", required=True)
     p.add_argument("--minutes", type=float, default=30.0)
-    p.add_argument("--metric", default="fvd_64_16f")
+    p.add_argument("--metric", default="fvd_64_16f", help="comma-separated --eval metrics")
     p.add_argument("--num", type=int, default=64)
     p.add_argument("--out", default=None)
+    p.add_argument("--eval-only", action="store_true", help="no training: evaluate the run's latest checkpoint")
     a = p.parse_args()
     ensure_i3d()
     run_dir = Path(a.run_dir)
+    if a.eval_only:
+        ema, clips = final_eval(run_dir, a.metric.split(","), a.num)
+        raw, _ = final_eval(run_dir, a.metric.split(","), a.num, use_ema=False)
+        print(json.dumps({"clips": clips, "ema": ema, "raw_generator": raw, "loadavg": list(os.getloadavg())}))
+        return
     cmd = [
         sys.executable,
         "-m",
@@ -108,9 +115,16 @@ def main() -> None:
         proc.wait()
     elapsed = time.time() - t0
     records = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]
-    base = next(r[f"eval/{a.metric}"] for r in records if f"eval/{a.metric}" in r and r["clips_seen"] == 0)
-    end, clips = final_fvd(run_dir, a.metric, a.num)
-    strip(run_dir, run_dir / "final_strip.png")
+    base = next(
+        {k.removeprefix("eval/"): v for k, v in r.items() if k.startswith("eval/")}
+        for r in records
+        if r["clips_seen"] == 0 and any(k.startswith("eval/") for k in r)
+    )
+    end, clips = final_eval(run_dir, a.metric.split(","), a.num)
+    try:
+        strip(run_dir, run_dir / "final_strip.png")
+    except Exception as e:  # noqa: BLE001 - conditional families have no unconditional sampler
+        print(f"no strip: {e}", file=sys.stderr)
     doc = {
         "spec": a.spec,
         "overrides": a.overrides,
@@ -118,9 +132,9 @@ def main() -> None:
         "num_videos": a.num,
         "minutes": round(elapsed / 60, 1),
         "clips": clips,
-        "fvd_at_0": base,
-        "fvd_at_end": end,
-        "ratio_end_over_start": end / base,
+        "at_0": base,
+        "at_end": end,
+        "ratio_end_over_start": {k: end[k] / base[k] for k in end if k in base and base[k]},
         "threads": os.environ.get("OMP_NUM_THREADS"),
         "loadavg": list(os.getloadavg()),
         "strip": str(run_dir / "final_strip.png"),
