@@ -8,6 +8,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from vidgan.io.safe_load import load_torch
+
 __all__ = ["read_state", "generator_spec", "patchgan_spec", "same_state"]
 
 
@@ -17,7 +19,7 @@ def read_state(path: str | Path) -> dict[str, Tensor]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    obj = torch.load(path, map_location="cpu", weights_only=True)
+    obj = load_torch(path, "TimeCycleGAN checkpoint")
     for key in ("state_dict", "model"):
         if isinstance(obj, dict) and isinstance(obj.get(key), dict):
             obj = obj[key]

@@ -18,6 +18,7 @@ from torch import Tensor
 
 from vidgan import __version__
 from vidgan.core.atomic import atomic_write
+from vidgan.io.safe_load import load_torch
 
 __all__ = ["import_weights", "read_state"]
 
@@ -26,7 +27,7 @@ FORMAT = "fa9r/TimeCycleGAN@b479c99"
 
 def read_state(path: str | Path) -> dict[str, Tensor]:
     """A raw ``.pth`` state dict; ``module.`` stripped."""
-    obj = torch.load(Path(path), map_location="cpu", weights_only=True)
+    obj = load_torch(path, "TimeCycleGAN checkpoint")
     if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
         obj = obj["state_dict"]
     if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):
