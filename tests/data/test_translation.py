@@ -1,5 +1,7 @@
 """Paired / unpaired source-target clips for video-to-video translation."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -66,3 +68,34 @@ def test_paired_needs_matching_names(tmp_path):
         build_dataset(cfg, "train")
     with pytest.raises(ValueError, match="needs data.target"):
         build_dataset(DataConfig(sampler="translation"), "train")
+
+
+def test_nearest_source_resize_keeps_the_label_palette(tmp_path):
+    """data.source_interp=nearest: resized label maps contain only their palette's colours (area resizing
+    invents in-between colours that are no class); the target is still area-resized."""
+    from PIL import Image
+
+    from vidgan.data import DataConfig, build_dataset
+
+    palette = np.array([[128, 64, 128], [0, 0, 142], [220, 220, 0]], np.uint8)
+    rng = np.random.default_rng(0)
+    for root in ("src", "tgt"):
+        d = tmp_path / root / "v0"
+        d.mkdir(parents=True)
+        for i in range(4):
+            labels = rng.integers(0, 3, (96, 96))
+            Image.fromarray(palette[labels]).save(d / f"{i:04d}.png")
+    cfg = DataConfig(
+        source=str(tmp_path / "src"),
+        target=str(tmp_path / "tgt"),
+        sampler="translation",
+        frames=2,
+        size=40,
+        val_fraction=0.0,
+    )
+    colours = lambda x: {tuple(c) for c in x.permute(1, 2, 3, 0).reshape(-1, 3).tolist()}  # noqa: E731
+    area = build_dataset(cfg, "all")[(0, 0)]
+    assert not colours(area["source"]) <= {tuple(c) for c in palette.tolist()}
+    near = build_dataset(replace(cfg, source_interp="nearest"), "all")[(0, 0)]
+    assert colours(near["source"]) <= {tuple(c) for c in palette.tolist()}
+    assert torch.equal(near["target"], area["target"])  # the target keeps area resizing

@@ -37,3 +37,5 @@ class DataConfig:
     num_workers: int = 0  # DataLoader workers (used by the engine / cli)
     target: str = ""  # translation: the target-domain source (path or embedded name), like `source`
     pairing: Literal["paired", "unpaired"] = "paired"  # translation: aligned by relative name, or independent
+    source_interp: Literal["area", "nearest"] = "area"  # translation: resizing of the source frames; "nearest"
+    #                                                      keeps label maps' palettes (the target always uses area)

@@ -237,7 +237,8 @@ class VideoDataset(Dataset):
         self.failed: dict[int, str] = {}  # dataset index -> why it failed mid-run (skipped from then on)
         self.target: VideoDataset | None = None
         if cfg.sampler == "translation":
-            self.target = VideoDataset(replace(cfg, source=cfg.target, sampler="clips", target=""), split, seed)
+            target_cfg = replace(cfg, source=cfg.target, sampler="clips", target="", source_interp="area")
+            self.target = VideoDataset(target_cfg, split, seed)
             if cfg.pairing == "paired":
                 self._pair = self._pair_targets()
 
@@ -341,7 +342,9 @@ class VideoDataset(Dataset):
     def clip(self, index: int, idx: np.ndarray, rng: np.random.Generator) -> torch.Tensor:
         """Frames ``idx`` of video ``index``, resized/cropped/flipped (draws from ``rng``) -> uint8 (C, T, H, W)."""
         cfg = self.cfg
-        clip = apply_clip_transforms(self._frames(index, idx), cfg.size, cfg.resize, cfg.crop, cfg.hflip, rng)
+        clip = apply_clip_transforms(
+            self._frames(index, idx), cfg.size, cfg.resize, cfg.crop, cfg.hflip, rng, interp=cfg.source_interp
+        )
         return torch.from_numpy(clip).permute(3, 0, 1, 2).contiguous()  # (T,H,W,C) -> (C,T,H,W)
 
     def contiguous_indices(self, index: int, rng: np.random.Generator) -> np.ndarray:

@@ -14,11 +14,12 @@ import numpy as np
 __all__ = ["resize_short_side", "crop_clip", "hflip_clip", "apply_clip_transforms"]
 
 
-def resize_short_side(clip: np.ndarray, size: int, down: Literal["area", "cubic"] = "area") -> np.ndarray:
+def resize_short_side(clip: np.ndarray, size: int, down: Literal["area", "cubic", "nearest"] = "area") -> np.ndarray:
     """uint8 ``(T, H, W, C)`` -> uint8 ``(T, H', W', C)`` with ``min(H', W') == size``, aspect kept.
 
     Downscaling uses ``INTER_AREA`` (no aliasing) or, with ``down="cubic"``, ``INTER_CUBIC`` as TGANv2's
-    official UCF101 script did; upscaling always uses ``INTER_CUBIC``.
+    official UCF101 script did; upscaling uses ``INTER_CUBIC``. ``down="nearest"`` uses nearest neighbour both
+    ways: label maps keep their palette (TimeCycleGAN's resize invented colours that are no class, spec §10).
     """
     t, h, w, c = clip.shape
     if min(h, w) == size:
@@ -27,7 +28,10 @@ def resize_short_side(clip: np.ndarray, size: int, down: Literal["area", "cubic"
         nh, nw = size, max(size, round(w * size / h))
     else:
         nh, nw = max(size, round(h * size / w)), size
-    interp = cv2.INTER_AREA if nh < h and down == "area" else cv2.INTER_CUBIC
+    if down == "nearest":
+        interp = cv2.INTER_NEAREST
+    else:
+        interp = cv2.INTER_AREA if nh < h and down == "area" else cv2.INTER_CUBIC
     out = np.empty((t, nh, nw, c), np.uint8)
     for i in range(t):
         out[i] = cv2.resize(clip[i], (nw, nh), interpolation=interp).reshape(nh, nw, c)
@@ -69,10 +73,11 @@ def apply_clip_transforms(
     crop: Literal["center", "random", "none"],
     hflip: bool,
     rng: np.random.Generator,
+    interp: Literal["area", "nearest"] = "area",
 ) -> np.ndarray:
     """Resize short side, crop, then (p = 0.5, one draw) flip. Draw order: crop (y0, x0), then flip."""
     if resize == "short_side":
-        clip = resize_short_side(clip, size)
+        clip = resize_short_side(clip, size, down=interp)
     clip = crop_clip(clip, size, crop, rng)
     if hflip and rng.random() > 0.5:
         clip = hflip_clip(clip)

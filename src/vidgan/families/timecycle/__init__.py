@@ -53,6 +53,7 @@ DATA_SAMPLERS = ("translation",)
 _DATA = {
     "sampler": "translation",
     "source": "bouncing-shapes-labels",
+    "source_interp": "nearest",  # label maps: no invented colours (spec §10)
     "target": "bouncing-shapes",
     "pairing": "paired",
     "frames": 5,
