@@ -61,3 +61,33 @@ def parse_options(items: list[str]) -> dict:
         path, value = parse_override(item)
         out[".".join(path)] = value
     return out
+
+
+def add_model_source(p: argparse.ArgumentParser, metavar: str = "CKPT") -> None:
+    """``--checkpoint`` or ``--random-init FAMILY:PRESET`` (exactly one)."""
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--checkpoint", metavar=metavar, help="checkpoint file or run directory")
+    src.add_argument(
+        "--random-init",
+        metavar="FAMILY:PRESET",
+        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
+    )
+
+
+def run_stream(args: argparse.Namespace, task: str, options) -> int:
+    """Stream ``args.input`` through the ``task`` model of ``--checkpoint``/``--random-init`` into ``args.output``."""
+    from vidgan.engine.trainer import pick_device
+    from vidgan.sampling.stream import stream_video
+
+    res = stream_video(
+        args.checkpoint or f"random:{args.random_init}",
+        args.input,
+        args.output,
+        task=task,
+        options=options,
+        device=pick_device(args.device),
+        fps=args.fps,
+        progress=not args.no_progress,
+    )
+    print(f"wrote {res.frames} frames {res.width}x{res.height} at {res.fps:g} fps to {res.output}")
+    return 0

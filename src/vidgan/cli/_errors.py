@@ -42,8 +42,10 @@ def exit_code(e: BaseException) -> int:
 def _os_message(e: OSError) -> str:
     where = e.filename or ""
     if e.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"{where or 'output'}: disk full (no space left on the device) — free space or write elsewhere; " \
-               "earlier outputs were left intact"
+        return (
+            f"{where or 'output'}: disk full (no space left on the device) — free space or write elsewhere; "
+            "earlier outputs were left intact"
+        )
     if e.errno in (errno.EACCES, errno.EPERM) or isinstance(e, PermissionError):
         return f"{where or 'output'}: permission denied — check the folder's permissions or choose another path"
     if e.errno == errno.EROFS:
@@ -66,7 +68,6 @@ def format_error(e: BaseException) -> str:
     msg = str(e) or type(e).__name__
     if "unexpected pos" in msg or "No space left" in msg:  # torch.save's zip writer on a full disk
         return (
-            "checkpoint: disk full while saving (torch: unexpected pos) — free space; the last good checkpoint "
-            "is kept"
+            "checkpoint: disk full while saving (torch: unexpected pos) — free space; the last good checkpoint is kept"
         )
     return msg.splitlines()[0] if msg.count("\n") and "Traceback" in msg else msg

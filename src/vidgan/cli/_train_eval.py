@@ -138,12 +138,17 @@ def make_conditional_eval_hook(cfg: RunConfig, metrics: list[str], kinds: dict, 
             from vidgan.metrics.vsr import evaluate_vsr_videos
 
             t = next(iter(targets.values())).shape[0]
-            names = [x for m in paired for x in (
-                ["psnr_y_teco", "ssim_y_teco", "lpips_teco", "tof_teco", "tlp_teco"] if m == "vsr_teco" else [m]
-            )]
+            names = [
+                x
+                for m in paired
+                for x in (
+                    ["psnr_y_teco", "ssim_y_teco", "lpips_teco", "tof_teco", "tlp_teco"] if m == "vsr_teco" else [m]
+                )
+            ]
             for r in evaluate_vsr_videos(outputs, targets, names, cutfr=2 if t >= 8 else 0, keep_per_frame=False):
                 out[f"eval/{r.metric}"] = float(r.value)
         for name in (m for m in metrics if kinds[m] == "distribution"):
+
             def real_src(frames, _t=targets):
                 yield from (v[:frames] if frames else v for v in _t.values())
 

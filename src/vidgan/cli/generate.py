@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vidgan.cli._common import add_common, add_options, new_parser, parse_options
+from vidgan.cli._common import add_common, add_model_source, add_options, new_parser, parse_options
 
 
 def add_parser(sub) -> None:
@@ -18,13 +18,7 @@ def add_parser(sub) -> None:
         "and written --chunk frames at a time (memory flat in length) by families that support it.",
         example="vidgan generate --checkpoint runs/digits --out samples --num-videos 16 --frames 16 --seed 0",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", metavar="PATH", help="checkpoint file or run directory")
-    src.add_argument(
-        "--random-init",
-        metavar="FAMILY:PRESET",
-        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
-    )
+    add_model_source(p, "PATH")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     p.add_argument("--num-videos", type=int, default=16)
     p.add_argument("--frames", type=int, default=0, help="frames per video (0: the training clip length)")

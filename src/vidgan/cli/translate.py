@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vidgan.cli._common import add_common, add_options, new_parser, parse_options
+from vidgan.cli._common import add_common, add_model_source, add_options, new_parser, parse_options, run_stream
 
 
 def add_parser(sub) -> None:
@@ -19,13 +19,7 @@ def add_parser(sub) -> None:
         "models take --direction.",
         example="vidgan translate --checkpoint runs/edges2digits edges.mp4 digits.mp4",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", metavar="PATH", help="checkpoint file or run directory")
-    src.add_argument(
-        "--random-init",
-        metavar="FAMILY:PRESET",
-        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
-    )
+    add_model_source(p, "PATH")
     p.add_argument("input", metavar="INPUT", help="video file or frame folder")
     p.add_argument("output", metavar="OUTPUT", help="output video file, or a folder for PNG frames")
     p.add_argument("--direction", default="", help="two-way models: AtoB or BtoA (default: the family's)")
@@ -38,20 +32,7 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidgan.engine.trainer import pick_device
     from vidgan.families.api import StreamOptions
-    from vidgan.sampling.stream import stream_video
 
     options = StreamOptions(dtype=args.dtype, direction=args.direction, extra=parse_options(args.opt))
-    res = stream_video(
-        args.checkpoint or f"random:{args.random_init}",
-        args.input,
-        args.output,
-        task="translation",
-        options=options,
-        device=pick_device(args.device),
-        fps=args.fps,
-        progress=not args.no_progress,
-    )
-    print(f"wrote {res.frames} frames {res.width}x{res.height} at {res.fps:g} fps to {res.output}")
-    return 0
+    return run_stream(args, "translation", options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vidgan.cli._common import add_common, add_options, new_parser, parse_options
+from vidgan.cli._common import add_common, add_model_source, add_options, new_parser, parse_options, run_stream
 
 
 def add_parser(sub) -> None:
@@ -20,13 +20,7 @@ def add_parser(sub) -> None:
         "(`vidgan weights import tecogan ...`), or a raw TecoGAN-PyTorch .pth.",
         example="vidgan upscale --checkpoint frvsr.pt calendar_lr/ calendar_x4.mp4",
     )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--checkpoint", metavar="CKPT", help="checkpoint file or run directory")
-    src.add_argument(
-        "--random-init",
-        metavar="FAMILY:PRESET",
-        help="use seeded random weights of this preset instead of a checkpoint (speed measurements)",
-    )
+    add_model_source(p, "CKPT")
     p.add_argument("input", metavar="INPUT", help="video file or folder of frames (sorted naturally)")
     p.add_argument("output", metavar="OUTPUT", help="output video file, or a folder for PNG frames")
     p.add_argument(
@@ -45,22 +39,8 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vidgan.engine.trainer import pick_device
     from vidgan.families.api import StreamOptions
-    from vidgan.sampling.stream import stream_video
 
     if args.tile < 0:
         raise ValueError(f"--tile: must be >= 0, got {args.tile} — pass 0 for whole frames")
-    options = StreamOptions(dtype=args.dtype, tile=args.tile, extra=parse_options(args.opt))
-    res = stream_video(
-        args.checkpoint or f"random:{args.random_init}",
-        args.input,
-        args.output,
-        task="vsr",
-        options=options,
-        device=pick_device(args.device),
-        fps=args.fps,
-        progress=not args.no_progress,
-    )
-    print(f"wrote {res.frames} frames {res.width}x{res.height} at {res.fps:g} fps to {res.output}")
-    return 0
+    return run_stream(args, "vsr", StreamOptions(dtype=args.dtype, tile=args.tile, extra=parse_options(args.opt)))
