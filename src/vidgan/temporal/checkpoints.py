@@ -10,7 +10,35 @@ from torch import Tensor
 
 from vidgan.io.safe_load import load_torch
 
-__all__ = ["read_state", "generator_spec", "patchgan_spec", "same_state"]
+__all__ = ["read_state", "generator_spec", "patchgan_spec", "same_state", "save_imported"]
+
+
+def save_imported(
+    out: str | Path,
+    family: dict,
+    preset: str,
+    data: dict,
+    modules: dict[str, dict[str, Tensor]],
+    files: list[Path],
+    fmt: str,
+) -> Path:
+    """Write an imported official checkpoint in the engine's layout, reduced to inference (config, modules, the
+    sha256 of every source file), atomically."""
+    import hashlib
+
+    from vidgan import __version__
+    from vidgan.core.atomic import atomic_write
+
+    ckpt = {
+        "vidgan_version": __version__,
+        "config": {"family": family, "preset": preset, "data": data, "train": {}, "seed": 0},
+        "modules": modules,
+        "ema": None,
+        "source": {"files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}, "format": fmt},
+    }
+    with atomic_write(out) as f:
+        torch.save(ckpt, f)
+    return Path(out)
 
 
 def read_state(path: str | Path) -> dict[str, Tensor]:

@@ -22,16 +22,12 @@ Output (what ``vidgan translate --checkpoint`` reads) = the engine's checkpoint 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import Tensor
 
-from vidgan import __version__
-from vidgan.core.atomic import atomic_write
-from vidgan.temporal.checkpoints import generator_spec, patchgan_spec, read_state, same_state
+from vidgan.temporal.checkpoints import generator_spec, patchgan_spec, read_state, same_state, save_imported
 
 from .config import Config
 
@@ -59,10 +55,6 @@ def read_official_folder(src: str | Path, epoch: int | None = None) -> dict[str,
     if "generator" not in found:
         raise FileNotFoundError(f"{src}: no generator{suffix}.pth")
     return found
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def import_weights(
@@ -155,19 +147,5 @@ def import_weights(
             tc.motion.load_state_dict(fwd, strict=True)
         loaded["timecycle"] = tc.state_dict()
     files = [src] if src.is_file() else sorted(src.glob("*.pth"))
-    ckpt = {
-        "vidgan_version": __version__,
-        "config": {
-            "family": dataclasses.asdict(cfg),
-            "preset": "p",
-            "data": {"frames": frames, "sampler": "translation", "pairing": "paired"},
-            "train": {},
-            "seed": 0,
-        },
-        "modules": loaded,
-        "ema": None,
-        "source": {"files": {p.name: _sha256(p) for p in files}, "format": FORMAT},
-    }
-    with atomic_write(out) as f:
-        torch.save(ckpt, f)
-    return out
+    data = {"frames": frames, "sampler": "translation", "pairing": "paired"}
+    return save_imported(out, dataclasses.asdict(cfg), "p", data, loaded, files, FORMAT)

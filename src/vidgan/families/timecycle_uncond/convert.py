@@ -9,30 +9,16 @@ Files of an official ``checkpoints/<name>/`` folder: ``generator.pth`` (DCGAN G 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch import Tensor
 
-from vidgan import __version__
-from vidgan.core.atomic import atomic_write
-from vidgan.io.safe_load import load_torch
+from vidgan.temporal.checkpoints import read_state, save_imported
 
 __all__ = ["import_weights", "read_state"]
 
 FORMAT = "fa9r/TimeCycleGAN@b479c99"
-
-
-def read_state(path: str | Path) -> dict[str, Tensor]:
-    """A raw ``.pth`` state dict; ``module.`` stripped."""
-    obj = load_torch(path, "TimeCycleGAN checkpoint")
-    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
-        obj = obj["state_dict"]
-    if not isinstance(obj, dict) or not all(isinstance(v, Tensor) for v in obj.values()):
-        raise ValueError(f"{path}: expected a state dict of tensors")
-    return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
 def import_weights(
@@ -106,22 +92,6 @@ def import_weights(
         else:
             tc.motion.load_state_dict(fwd, strict=True)
         loaded["timecycle"] = tc.state_dict()
-    ckpt = {
-        "vidgan_version": __version__,
-        "config": {
-            "family": dataclasses.asdict(cfg),
-            "preset": "u" if cfg.variant == "timecycle" else "dcgan",
-            "data": {"frames": frames, "size": 64, "sampler": "clips"},
-            "train": {},
-            "seed": 0,
-        },
-        "modules": loaded,
-        "ema": None,
-        "source": {
-            "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()},
-            "format": FORMAT,
-        },
-    }
-    with atomic_write(out) as f:
-        torch.save(ckpt, f)
-    return out
+    preset = "u" if cfg.variant == "timecycle" else "dcgan"
+    data = {"frames": frames, "size": 64, "sampler": "clips"}
+    return save_imported(out, dataclasses.asdict(cfg), preset, data, loaded, list(paths.values()), FORMAT)

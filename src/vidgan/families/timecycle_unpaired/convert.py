@@ -11,15 +11,10 @@ are not imported (a converted checkpoint serves inference and warm starts of the
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from vidgan import __version__
-from vidgan.core.atomic import atomic_write
-from vidgan.temporal.checkpoints import generator_spec, read_state, same_state
+from vidgan.temporal.checkpoints import generator_spec, read_state, same_state, save_imported
 
 __all__ = ["import_weights"]
 
@@ -93,22 +88,6 @@ def import_weights(
         else:
             tc.motion.load_state_dict(f, strict=True)
         loaded[role] = tc.state_dict()
-    ckpt = {
-        "vidgan_version": __version__,
-        "config": {
-            "family": dataclasses.asdict(cfg),
-            "preset": "up" if cfg.variant == "timecycle" else "cyclegan",
-            "data": {"frames": frames, "sampler": "translation", "pairing": "unpaired"},
-            "train": {},
-            "seed": 0,
-        },
-        "modules": loaded,
-        "ema": None,
-        "source": {
-            "files": {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths.values()},
-            "format": FORMAT,
-        },
-    }
-    with atomic_write(out) as fh:
-        torch.save(ckpt, fh)
-    return out
+    preset = "up" if cfg.variant == "timecycle" else "cyclegan"
+    data = {"frames": frames, "sampler": "translation", "pairing": "unpaired"}
+    return save_imported(out, dataclasses.asdict(cfg), preset, data, loaded, list(paths.values()), FORMAT)
