@@ -15,7 +15,9 @@ run (tested: N steps == N/2 + resume + N/2, bitwise on CPU).
 from __future__ import annotations
 
 import contextlib
+import json
 import math
+import shutil
 import signal
 import threading
 import time
@@ -31,6 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import vidgan
 from vidgan.core import dist
+from vidgan.core.atomic import atomic_write
 from vidgan.core.config import dump_yaml, to_dict
 from vidgan.core.seed import derive_seed, make_generator, rng_state, seed_everything, set_rng_state
 from vidgan.core.video import to_uint8
@@ -529,8 +532,6 @@ def remove_leftovers(run_dir: Path) -> int:
         for p in folder.iterdir():
             if p.name.startswith(".") and (".tmp" in p.name or p.name.startswith((".ckpt-", ".samples-"))):
                 if p.is_dir() and not p.is_symlink():
-                    import shutil
-
                     shutil.rmtree(p, ignore_errors=True)
                 else:
                     p.unlink(missing_ok=True)
@@ -542,8 +543,6 @@ def truncate_log(path: Path, step: int) -> None:
     """Keep the log records up to the resume point (records of replayed steps would appear twice)."""
     if not path.is_file():
         return
-    import json
-
     lines = path.read_text().splitlines()
     keep = []
     for line in lines:
@@ -554,8 +553,6 @@ def truncate_log(path: Path, step: int) -> None:
         if int(rec.get("step", 0)) <= step:
             keep.append(line)
     if len(keep) != len(lines):
-        from vidgan.core.atomic import atomic_write
-
         with atomic_write(path, "w") as f:
             f.write("".join(line + "\n" for line in keep))
 
@@ -643,8 +640,6 @@ def train(
     tcfg = cfg.train
     if dist.is_main():
         run_dir.mkdir(parents=True, exist_ok=True)
-        from vidgan.core.atomic import atomic_write
-
         with atomic_write(run_dir / "config.yaml", "w") as f:
             f.write(dump_yaml(cfg))
         removed = remove_leftovers(run_dir)
