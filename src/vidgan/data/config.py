@@ -12,8 +12,9 @@ __all__ = ["DataConfig"]
 class DataConfig:
     """Where real clips come from and how they are cut.
 
-    ``source`` is a path (folder of videos / frame folders, a ``.zip`` in StyleGAN-V layout, or one
-    video file) or an embedded dataset name (``moving-digits``, ``bouncing-shapes``, ``photo-pans``),
+    ``source`` is a path (folder of videos / frame folders, a ``.zip`` in StyleGAN-V layout, TGANv2's official
+    ``.h5`` with its ``.json`` beside it, or one video file) or an embedded dataset name (``moving-digits``,
+    ``bouncing-shapes``, ``photo-pans``),
     optionally with options: ``"moving-digits:num_videos=64,video_frames=24"``.
     """
 

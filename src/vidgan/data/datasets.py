@@ -43,6 +43,7 @@ import torch
 from torch.utils.data import Dataset
 
 from vidgan.data.config import DataConfig
+from vidgan.data.hdf5 import hdf5_videos, is_hdf5, list_video_paths, open_video
 from vidgan.data.index import VideoInfo, scan_videos
 from vidgan.data.samplers import (
     contiguous_start,
@@ -207,7 +208,10 @@ class VideoDataset(Dataset):
                     f"data.source {cfg.source!r} is neither an existing path nor an embedded dataset "
                     "(moving-digits, bouncing-shapes, photo-pans)"
                 )
-            good, self.bad = scan_videos(cfg.source)
+            if is_hdf5(cfg.source):  # TGANv2's official .h5 + .json (validated on open; no index needed)
+                good, self.bad = hdf5_videos(cfg.source), []
+            else:
+                good, self.bad = scan_videos(cfg.source)
             if self.bad and cfg.strict:
                 rel, why = self.bad[0]
                 raise VideoReadError(f"{len(self.bad)} unreadable video(s) under {cfg.source}; first: {why}")
@@ -273,7 +277,7 @@ class VideoDataset(Dataset):
         r = self._readers.pop(path, None)
         if r is None:
             try:
-                r = VideoReader(path)
+                r = open_video(path)
             except OSError as e:  # e.g. the file vanished or lost its permissions after the scan
                 raise VideoReadError(f"{path}: cannot open ({e.strerror or e}) — check the file") from e
         self._readers[path] = r  # small LRU: readers keep their seek tables (no open handles)
@@ -459,9 +463,7 @@ class VideoSource:
             )
             self.names = [f"{self._synthetic.name}[{i}]" for i in range(len(self._synthetic))]
         else:
-            from vidgan.io import list_videos
-
-            self._paths = list_videos(source)
+            self._paths = list_video_paths(source)
             self.names = list(self._paths)
 
     def __len__(self) -> int:
@@ -472,4 +474,4 @@ class VideoSource:
             raise IndexError(f"{self.source}: video {i} out of range [0, {len(self)})")
         if self._synthetic is not None:
             return self._synthetic.video(i)
-        return VideoReader(self._paths[i]).read()
+        return open_video(self._paths[i]).read()

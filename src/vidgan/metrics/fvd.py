@@ -40,6 +40,7 @@ __all__ = [
     "load_i3d",
     "sample_clips",
     "i3d_stats",
+    "clip_features",
     "fvd",
     "fvd_from_stats",
 ]
@@ -227,10 +228,12 @@ def i3d_stats(
     device: str | torch.device = "cpu",
     bf16: bool = False,
     progress: Any = None,
+    keep: list[np.ndarray] | None = None,
 ) -> FeatureStats:
     """Float64 running statistics of I3D logits over uint8 clips ``(T, H, W, 3)``.
 
-    ``progress``: optional tqdm-like object with ``update(n)``. ``bf16`` runs the network under CPU/CUDA
+    ``keep``: a list that receives each batch's logits, float64 ``(b, 400)`` numpy (KVD needs the features
+    themselves). ``progress``: optional tqdm-like object with ``update(n)``. ``bf16`` runs the network under CPU/CUDA
     bfloat16 autocast: measured on CPU (benchmarks/bench_metrics.py, random 16-frame clips) max abs logit
     error 0.13 for logits up to 6.9, relative L2 2.0 %; recorded in the protocol, never for papers.
     """
@@ -242,9 +245,59 @@ def i3d_stats(
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
                 logits = model(x)
             stats.update(logits.double())
+            if keep is not None:
+                keep.append(logits.double().cpu().numpy())
             if progress is not None:
                 progress.update(batch.shape[0])
     return stats
+
+
+def _feature_key(tag: Any, side: str, proto: FVDProtocol, model: torch.nn.Module, bf16: bool) -> tuple:
+    return (tag, side, proto, model, bf16)  # the model object itself (no id() reuse after garbage collection)
+
+
+def clip_features(
+    videos: Iterable[np.ndarray] | Tensor,
+    proto: FVDProtocol,
+    model: torch.nn.Module,
+    side: Literal["real", "fake"],
+    *,
+    batch_size: int = 8,
+    device: str | torch.device = "cpu",
+    bf16: bool = False,
+    progress_factory: Any = None,
+    label: str = "FVD",
+    cache: dict | None = None,
+    cache_tag: Any = None,
+) -> tuple[FeatureStats, np.ndarray]:
+    """I3D logits of one side's protocol clips: ``(float64 statistics, features float64 (n, 400))``.
+
+    Real clips of the ``styleganv`` variant start at a seeded random offset (short videos skipped), every other
+    side from t = 0. With ``cache`` (a dict) and ``cache_tag`` (what identifies the videos, e.g. the video-source
+    callable; never ``None``), the result is stored under (tag, side, protocol, model, bf16) and reused, so FVD and
+    KVD of one evaluation run I3D once per side.
+    """
+    key = None
+    if cache is not None and cache_tag is not None:
+        key = _feature_key(cache_tag, side, proto, model, bf16)
+        if key in cache:
+            return cache[key]
+    mode: Literal["from_t0", "random"] = "random" if proto.variant == "styleganv" and side == "real" else "from_t0"
+    desc = f"{label} {side}"
+    bar = progress_factory(desc) if progress_factory else None
+    clips = sample_clips(videos, proto.frames, proto.stride, mode, proto.num, proto.seed, skip_short=mode == "random")
+    keep: list[np.ndarray] = []
+    try:
+        st = i3d_stats(clips, model, proto.variant, batch_size, device, bf16, bar, keep=keep)
+    finally:
+        if bar is not None:
+            bar.close()
+    if proto.num is not None and st.n < proto.num:
+        raise ValueError(f"{desc}: protocol needs {proto.num} videos, only {st.n} usable ones were given")
+    out = (st, np.concatenate(keep) if keep else np.zeros((0, 400)))
+    if key is not None:
+        cache[key] = out
+    return out
 
 
 def fvd_from_stats(
@@ -282,12 +335,15 @@ def fvd(
     seed: int = 0,
     real_cache_key: Any = None,
     progress_factory: Any = None,
+    feature_cache: dict | None = None,
+    cache_tags: tuple[Any, Any] | None = None,
 ) -> MetricResult:
     """FVD between real and fake uint8 videos; returns a :class:`MetricResult` named by its protocol.
 
     ``real_cache_key``: any JSON-able dataset description; when given, real statistics are cached under
     ``$VIDGAN_HOME/stats`` keyed by it, the weights sha256 and the protocol. ``progress_factory(desc)``
-    returns a tqdm-like object (or None).
+    returns a tqdm-like object (or None). ``feature_cache`` + ``cache_tags`` (what identifies the real and the
+    fake videos): in-memory I3D features shared with other metrics of one evaluation (see :func:`clip_features`).
     """
     proto = FVDProtocol(variant, frames, stride, num, seed)
     model, winfo = load_i3d(weights, proto.bn_eps, device)
@@ -295,29 +351,32 @@ def fvd(
     if num is not None:
         extra["n_requested"] = num
 
-    def run(videos: Any, mode: Literal["from_t0", "random"], desc: str) -> FeatureStats:
-        bar = progress_factory(desc) if progress_factory else None
-        skip = variant == "styleganv" and mode == "random"
-        clips = sample_clips(videos, frames, stride, mode, num, seed, skip_short=skip)
-        try:
-            st = i3d_stats(clips, model, variant, batch_size, device, bf16, bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        if num is not None and st.n < num:
-            raise ValueError(f"{desc}: protocol needs {num} videos, only {st.n} usable ones were given")
-        return st
+    tags = cache_tags or (None, None)
 
-    real_mode: Literal["from_t0", "random"] = "random" if variant == "styleganv" else "from_t0"
+    def run(videos: Any, side: Literal["real", "fake"], tag: Any) -> FeatureStats:
+        return clip_features(
+            videos,
+            proto,
+            model,
+            side,
+            batch_size=batch_size,
+            device=device,
+            bf16=bf16,
+            progress_factory=progress_factory,
+            cache=feature_cache,
+            cache_tag=tag,
+        )[0]
+
     real_stats = None
     key = None
-    if real_cache_key is not None:
+    in_memory = feature_cache is not None and _feature_key(tags[0], "real", proto, model, bf16) in feature_cache
+    if real_cache_key is not None and not in_memory:  # features already extracted for another metric win
         key = stats_key(real_cache_key, extra["weights_sha256"], {**proto.as_dict(), "num": num, "bf16": bf16})
         real_stats = load_cached_stats(key)
         extra["real_stats_cache"] = "hit" if real_stats is not None else "miss"
     if real_stats is None:
-        real_stats = run(real, real_mode, "FVD real")
+        real_stats = run(real, "real", tags[0])
         if key is not None:
             save_cached_stats(key, real_stats, {"dataset": real_cache_key, **proto.as_dict()})
-    fake_stats = run(fake, "from_t0", "FVD fake")
+    fake_stats = run(fake, "fake", tags[1])
     return fvd_from_stats(real_stats, fake_stats, proto, extra)
