@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 
+from vidgan.cli._console import add_verbosity
+
 
 class HelpFormatter(argparse.HelpFormatter):
     """Wraps prose paragraphs to the terminal width; keeps indented lines (examples) exactly as written."""
@@ -28,6 +30,7 @@ def add_common(p: argparse.ArgumentParser, device: bool = True) -> None:
             help="where to run (auto: CUDA when available, else CPU)",
         )
     p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    add_verbosity(p)
 
 
 def new_parser(sub, name: str, help: str, description: str, example: str) -> argparse.ArgumentParser:
@@ -76,18 +79,28 @@ def add_model_source(p: argparse.ArgumentParser, metavar: str = "CKPT") -> None:
 
 def run_stream(args: argparse.Namespace, task: str, options) -> int:
     """Stream ``args.input`` through the ``task`` model of ``--checkpoint``/``--random-init`` into ``args.output``."""
+    import time
+
+    from vidgan.cli import _console as console
     from vidgan.engine.trainer import pick_device
     from vidgan.sampling.stream import stream_video
 
+    source = args.checkpoint or f"random:{args.random_init}"
+    device = pick_device(args.device)
+    console.detail(f"model:  {source} (task {task}); device: {console.describe_device(device)}")
+    console.detail(f"input:  {args.input}\noutput: {args.output}; options: {options}")
+    t0 = time.perf_counter()
     res = stream_video(
-        args.checkpoint or f"random:{args.random_init}",
+        source,
         args.input,
         args.output,
         task=task,
         options=options,
-        device=pick_device(args.device),
+        device=device,
         fps=args.fps,
-        progress=not args.no_progress,
+        progress=console.show_progress(args),
     )
-    print(f"wrote {res.frames} frames {res.width}x{res.height} at {res.fps:g} fps to {res.output}")
+    seconds = time.perf_counter() - t0
+    console.info(f"wrote {res.frames} frames {res.width}x{res.height} at {res.fps:g} fps to {res.output}")
+    console.detail(f"time:   {seconds:.2f} s ({res.frames / max(seconds, 1e-9):.2f} frames/s, model load included)")
     return 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from vidgan.cli import _console as console
 from vidgan.cli._common import add_common, new_parser
 
 LOW_DISK_WARN = 5 * 2**30  # bytes; a run with checkpoints and samples easily takes a few GiB
@@ -39,7 +40,8 @@ def add_parser(sub) -> None:
             "tiny clip, Pillow (GIF), the Python packages, the weight cache ($VIDGAN_HOME, default "
             "~/.cache/vidgan) and which registered weights it holds, write permission of the current folder "
             "and of $VIDGAN_HOME, and free disk space. Each line is ok, warn or fail, with what to do about it. "
-            "An ffmpeg binary is not needed (PyAV bundles FFmpeg). Exit status 0 when nothing fails, 1 otherwise."
+            "An ffmpeg binary is not needed (PyAV bundles FFmpeg). Exit status 0 when nothing fails, 1 otherwise. "
+            "--quiet prints only the warn / fail lines and the summary; --verbose adds each check's time."
         ),
         example="vidgan doctor --json",
     )
@@ -327,7 +329,8 @@ def diagnose() -> list[Check]:
     out = []
     for fn in CHECKS:
         try:
-            out.extend(fn())
+            with console.timed(fn.__name__.removeprefix("check_")):
+                out.extend(fn())
         except Exception as e:
             name = fn.__name__.removeprefix("check_")
             out.append(
@@ -353,6 +356,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"ok": ok, "counts": counts, "checks": [asdict(c) for c in checks]}, indent=1))
     else:
         for c in checks:
-            print(format_line(c))
+            if c.status != "ok" or not console.quiet():  # --quiet: only the problems and the summary
+                print(format_line(c))
         print(f"summary: {counts['ok']} ok, {counts['warn']} warn, {counts['fail']} fail")
     return 0 if ok else 1

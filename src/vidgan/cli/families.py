@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from vidgan.cli._common import new_parser
+from vidgan.cli import _console as console
+from vidgan.cli._common import add_common, new_parser
 
 
 def add_parser(sub) -> None:
@@ -15,7 +16,7 @@ def add_parser(sub) -> None:
         description="List the model families vidgan can train and the presets of each.",
         example="vidgan families",
     )
-    p.add_argument("--debug", action="store_true")
+    add_common(p, device=False)
     p.set_defaults(func=run)
 
 
@@ -28,6 +29,7 @@ def run(args: argparse.Namespace) -> int:
         task = getattr(fam.Config, "task", "")
         default = getattr(fam, "DEFAULT_PRESET", "")
         print(f"{name}  [{task}]  {doc[0] if doc else ''}")
+        console.detail(f"{name}: module {fam.__name__} ({getattr(fam, '__file__', None) or 'no file'})")
         for preset in fam.PRESETS:
             mark = " (default)" if preset == default else ""
             print(f"    {name}:{preset}{mark}")

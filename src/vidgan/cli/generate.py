@@ -52,6 +52,9 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import time
+
+    from vidgan.cli import _console as console
     from vidgan.engine.trainer import pick_device
     from vidgan.families.api import SampleOptions
     from vidgan.sampling.generate import generate_to_folder
@@ -66,8 +69,13 @@ def run(args: argparse.Namespace) -> int:
         chunk=args.chunk,
         extra=parse_options(args.opt),
     )
+    source = args.checkpoint or f"random:{args.random_init}"
+    device = pick_device(args.device)
+    console.detail(f"model:  {source}{f' (best {args.select})' if args.select else ''}, EMA: {not args.no_ema}")
+    console.detail(f"device: {console.describe_device(device)}; batch size {args.batch_size}, seed {args.seed}")
+    t0 = time.perf_counter()
     paths = generate_to_folder(
-        args.checkpoint or f"random:{args.random_init}",
+        source,
         args.out,
         num_videos=args.num_videos,
         frames=args.frames,
@@ -75,12 +83,16 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         fmt=args.format,
         fps=args.fps,
-        device=pick_device(args.device),
+        device=device,
         use_ema=not args.no_ema,
-        progress=not args.no_progress,
+        progress=console.show_progress(args),
         options=options,
         select=args.select,
         grid=not args.no_grid,
     )
-    print(f"wrote {len(paths)} videos to {args.out}")
+    seconds = time.perf_counter() - t0
+    console.info(f"wrote {len(paths)} videos to {args.out}")
+    for path in paths:
+        console.detail(f"  {path}")
+    console.detail(f"time:   {seconds:.2f} s ({len(paths) / max(seconds, 1e-9):.2f} videos/s, model load included)")
     return 0

@@ -8,6 +8,7 @@ import os
 import sys
 import warnings
 
+from vidgan.cli import _console as console
 from vidgan.cli._common import HelpFormatter
 
 # command -> module under vidgan.cli (imported lazily so `vidgan --help` stays fast)
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     previous = _terminate_like_ctrl_c()
+    old_level = None
     try:
+        old_level = console.configure(args)  # -q / -v (both at once: a one-line usage error)
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted: partial outputs were removed; earlier outputs are intact", file=sys.stderr)
@@ -109,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         dist.exit_now(exit_code(e))  # under torchrun: exit without the process group's teardown abort
         return exit_code(e)
     finally:
+        if old_level is not None:
+            console.set_level(old_level)
         if previous is not None:
             import signal
 

@@ -28,9 +28,11 @@ def add_parser(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vidgan.cli import _console as console
     from vidgan.report import write_run_report
 
-    path = write_run_report(args.run_dir)
-    print(f"report: {path}")
-    print(f"open:   {path.resolve().as_uri()}")
+    with console.timed("report built in"):
+        path = write_run_report(args.run_dir)
+    console.info(f"report: {path}")
+    console.info(f"open:   {path.resolve().as_uri()}")
     return 0

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from vidgan.cli._common import new_parser
+from vidgan.cli import _console as console
+from vidgan.cli._common import add_common, new_parser
 
 
 def add_parser(sub) -> None:
@@ -20,7 +21,7 @@ def add_parser(sub) -> None:
     p.add_argument("config", metavar="FAMILY[:PRESET]|CONFIG")
     p.add_argument("overrides", nargs="*", metavar="key=value")
     p.add_argument("--json", action="store_true", help='print {"family", "preset", "modules": {role: count}}')
-    p.add_argument("--debug", action="store_true")
+    add_common(p, device=False)
     p.set_defaults(func=run)
 
 
@@ -45,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
     from vidgan.engine.config import resolve_run_config
 
     cfg = resolve_run_config(args.config, args.overrides)
-    counts = count_roles(cfg)
+    console.detail(f"config: {args.config} {' '.join(args.overrides)}".rstrip() + f" -> {cfg.family.name}")
+    with console.timed("model built in"):
+        counts = count_roles(cfg)
     if args.json:
         print(json.dumps({"family": cfg.family.name, "preset": cfg.preset, "modules": counts}))
     else:

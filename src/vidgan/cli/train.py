@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 from pathlib import Path
 
 from vidgan.cli._common import add_common, new_parser
@@ -69,11 +70,19 @@ def default_run_dir(cfg) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vidgan.cli import _console as console
     from vidgan.core import dist
     from vidgan.core.config import dump_yaml
     from vidgan.engine.config import resolve_run_config
 
-    cfg = resolve_run_config(args.config, args.overrides)
+    if os.environ.get("RANK", "0") != "0":  # torchrun: only rank 0 talks (torch.distributed is not up yet)
+        console.set_level(console.QUIET)
+    with console.timed("config resolved in"):
+        cfg = resolve_run_config(args.config, args.overrides)
+    source = Path(args.config).resolve() if Path(args.config).is_file() else args.config
+    console.detail(f"config:   {source} -> {cfg.family.name}:{cfg.preset or 'custom'}")
+    if args.overrides:
+        console.detail(f"override: {' '.join(args.overrides)}")
     if args.dry_run:
         print(dump_yaml(cfg), end="")
         return 0
@@ -92,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--max-clips must be a positive number of clips")
     run_dir = Path(args.run_dir) if args.run_dir else default_run_dir(cfg)
     device = pick_device(args.device)
+    console.detail(f"run dir:  {run_dir.resolve()}")
+    console.detail(f"device:   {console.describe_device(device)}; {os.environ.get('WORLD_SIZE', '1')} process(es)")
     hook = None
     if args.eval_metrics:
         from vidgan.cli._train_eval import make_eval_hook
@@ -99,26 +110,31 @@ def run(args: argparse.Namespace) -> int:
         if args.eval_every <= 0:
             raise ValueError("--eval needs --eval-every CLIPS (how often to evaluate)")
         hook = make_eval_hook(cfg, args.eval_metrics, args.eval_num, args.eval_real, device)
-    dataset = run_dataset(cfg, "train")
-    result = train(
-        cfg,
-        run_dir,
-        dataset,
-        device=device,
-        max_clips=args.max_clips,
-        progress=not args.no_progress,
-        eval_hook=hook,
-        eval_every_clips=args.eval_every,
-        on_tick=write_run_report,
-    )
+    with console.timed("dataset built in"):
+        dataset = run_dataset(cfg, "train")
+    console.detail(f"dataset:  {len(dataset)} items from {cfg.data.source} ({cfg.data.sampler} sampler)")
+    with console.timed("training took"):
+        result = train(
+            cfg,
+            run_dir,
+            dataset,
+            device=device,
+            max_clips=args.max_clips,
+            progress=console.show_progress(args),
+            eval_hook=hook,
+            eval_every_clips=args.eval_every,
+            on_tick=write_run_report,
+            verbosity=console.level(),
+        )
     if dist.is_main():
+        info = console.info
         samples = sorted((run_dir / "samples").glob("*.mp4"))
-        print(f"done: {result.clips_seen} clips, {result.step} steps in {run_dir}")
+        info(f"done: {result.clips_seen} clips, {result.step} steps in {run_dir}")
         if result.checkpoint:
-            print(f"checkpoint: {result.checkpoint}")
+            info(f"checkpoint: {result.checkpoint}")
         if samples:
-            print(f"samples:    {samples[-1]} (and .gif)")
-        print(f"logs:       {run_dir / 'log.jsonl'}  (tensorboard --logdir {run_dir / 'tensorboard'})")
-        print(f"report:     {run_dir / 'report.html'}  (open it in a browser; `vidgan report {run_dir}` rebuilds it)")
+            info(f"samples:    {samples[-1]} (and .gif)")
+        info(f"logs:       {run_dir / 'log.jsonl'}  (tensorboard --logdir {run_dir / 'tensorboard'})")
+        info(f"report:     {run_dir / 'report.html'}  (open it in a browser; `vidgan report {run_dir}` rebuilds it)")
     dist.shutdown()
     return 0

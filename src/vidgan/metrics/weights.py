@@ -194,10 +194,11 @@ def read_sidecar(p: Path) -> dict:
     return json.loads(s.read_text()) if s.is_file() else {}
 
 
-def fetch(name: str, force: bool = False, timeout: float = 60.0) -> Path:
+def fetch(name: str, force: bool = False, timeout: float = 60.0, progress: bool = False) -> Path:
     """Download registered weights (explicit user action only) and check sha256; returns the path.
 
     Unpublished hashes are recorded in ``<file>.json`` on first download and checked afterwards.
+    ``progress``: a tqdm bar of the bytes received.
     """
     spec = _spec(name)
     if not spec.url:
@@ -208,9 +209,15 @@ def fetch(name: str, force: bool = False, timeout: float = 60.0) -> Path:
         return dst
 
     def download(tmp: Path) -> None:
+        from tqdm import tqdm
+
         with urllib.request.urlopen(spec.url, timeout=timeout) as r, open(tmp, "wb") as f:  # noqa: S310
-            while block := r.read(1 << 20):
-                f.write(block)
+            size = r.headers.get("Content-Length")
+            total = int(size) if size and size.isdigit() else None
+            with tqdm(total=total, unit="B", unit_scale=True, desc=spec.name, disable=not progress) as bar:
+                while block := r.read(1 << 20):
+                    f.write(block)
+                    bar.update(len(block))
         digest = sha256_file(tmp)
         if spec.sha256 and digest != spec.sha256:
             raise ValueError(f"sha256 mismatch for {spec.url}: got {digest}, expected {spec.sha256}")
