@@ -13,6 +13,14 @@ The output is written to a hidden temporary next to ``DST`` (``.DST.<random>.tmp
 only after success; any failure (a full disk included) removes the temporary and leaves an existing
 ``DST`` untouched. An existing ``DST`` is refused unless ``--overwrite``. Unreadable inputs are skipped
 and listed with their reasons. Exit code 0 when at least one video was converted, else 1.
+
+``--pairs bd|bi`` (video super-resolution test pairs, frames layout only) writes ``DST/hr/<video>/...`` and
+``DST/lr/<video>/...``: the HR frame (after ``--size``/``--crop``) is cropped top-left to a multiple of
+``--scale`` and the LR frame is made from it with the degradation the paired training sampler applies
+(``vidgan.data.degradations.degrade``, default variant: ``bd`` = 9x9 Gaussian ``--sigma`` with reflect padding,
+then every ``scale``-th pixel, top-left aligned; ``bi`` = MATLAB-style antialiased bicubic), rounded to
+uint8. LR pixel (i, j) of ``bd`` is centred on HR pixel (s*i, s*j), the alignment of the model's bicubic skip
+(docs/vsr-alignment.md).
 """
 
 from __future__ import annotations
@@ -25,12 +33,14 @@ import re
 import shutil
 import sys
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 
 import numpy as np
 from PIL import Image
 
+from vidgan.cli import _console as console
 from vidgan.cli._common import add_common, new_parser
 from vidgan.core.atomic import remove_stale_temporaries, temp_prefix
 
@@ -43,8 +53,10 @@ def add_parser(sub) -> None:
         description="Convert every video under SRC (mp4/avi/mkv/webm/mov/gif files, frame folders, zips of "
         "frame folders) into a dataset at DST: one folder of numbered frames per video, or one zip of such "
         "folders (StyleGAN-V layout). Frames are resized (short side to --size) and centre-cropped; --fps "
-        "resamples time. Unreadable files are skipped and reported; the output appears atomically.",
-        example="vidgan prepare raw_videos/ data/clips64 --size 64 --fps 25 --format zip",
+        "resamples time. Unreadable files are skipped and reported; the output appears atomically. --pairs "
+        "writes super-resolution test pairs (DST/hr/ and DST/lr/) made with the training degradation.",
+        example="vidgan prepare raw_videos/ data/clips64 --size 64 --fps 25 --format zip\n"
+        "  vidgan prepare vid4_hr/ data/vid4_pairs --crop none --pairs bd --scale 4",
     )
     p.add_argument("src", metavar="SRC", help="folder (or zip / single video) holding the source videos")
     p.add_argument("dst", metavar="DST", help="output folder (--format frames) or .zip file (--format zip)")
@@ -73,6 +85,15 @@ def add_parser(sub) -> None:
         default="area",
         help="downscaling filter: area (no aliasing, default) or cubic (TGANv2's official UCF101 script)",
     )
+    p.add_argument(
+        "--pairs",
+        choices=["bd", "bi"],
+        default=None,
+        help="VSR pairs: write DST/hr/<video>/ and DST/lr/<video>/, LR made from the HR frames with the training "
+        "degradation (bd: Gaussian blur --sigma, then every --scale-th pixel; bi: MATLAB-style bicubic)",
+    )
+    p.add_argument("--scale", type=int, default=4, help="--pairs: HR / LR factor (default 4)")
+    p.add_argument("--sigma", type=float, default=None, help="--pairs bd: Gaussian sigma (default 1.5)")
     p.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_common(p, device=False)
@@ -117,6 +138,30 @@ def _transform(frame: np.ndarray, size: int | None, crop: str, down: str = "area
         s = min(clip.shape[1:3])
         clip = crop_clip(clip, s, "center")
     return np.ascontiguousarray(clip[0])
+
+
+def _pair(hr: np.ndarray, kind: str, scale: int, sigma: float, path: str) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 HR ``(H, W, 3)`` -> (HR cropped top-left to multiples of ``scale``, uint8 LR made by ``degrade``).
+
+    Same call as the paired training sampler (``degrade(hr01, kind, scale=, sigma=)``, default BD variant) on
+    the frame in [0, 1]; the float LR is clipped and rounded to uint8."""
+    import torch
+
+    from vidgan.data.degradations import degrade
+    from vidgan.io import VideoReadError
+
+    h, w = (hr.shape[0] // scale) * scale, (hr.shape[1] // scale) * scale
+    need = 1 + int(3 * sigma) if kind == "bd" else scale  # reflect padding of the blur needs a larger frame
+    if min(h, w) < max(need, scale):
+        raise VideoReadError(
+            f"{path}: frame {hr.shape[0]}x{hr.shape[1]} is too small for --pairs {kind} --scale {scale} "
+            f"(needs at least {max(need, scale)} px per side after cropping to a multiple of the scale)"
+        )
+    hr = np.array(hr[:h, :w], copy=True)  # contiguous and writable (decoded frames may be read-only)
+    x = torch.from_numpy(hr).permute(2, 0, 1)[None].to(torch.float32) / 255.0
+    lr = degrade(x, kind, scale=scale, sigma=sigma)
+    lr8 = (lr[0].clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return hr, np.ascontiguousarray(lr8)
 
 
 def _resampled(frames: Iterator[np.ndarray], src_fps: float, fps: float | None) -> Iterator[np.ndarray]:
@@ -186,6 +231,20 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--size: must be >= 1, got {args.size} — pass a positive pixel count")
     if args.fps is not None and not args.fps > 0:
         raise ValueError(f"--fps: must be > 0, got {args.fps} — pass a positive frame rate")
+    pairs = getattr(args, "pairs", None)
+    scale, sigma = getattr(args, "scale", 4), getattr(args, "sigma", None)
+    if pairs is None and sigma is not None:
+        raise ValueError("--sigma: only used with --pairs bd — add --pairs bd or drop --sigma")
+    if pairs is not None:
+        if args.format == "zip":
+            raise ValueError("--format zip: --pairs writes frame folders (DST/hr/, DST/lr/) — drop --format zip")
+        if scale < 2:
+            raise ValueError(f"--scale: must be >= 2, got {scale} — pass the super-resolution factor, e.g. 4")
+        if pairs == "bi" and sigma is not None:
+            raise ValueError("--sigma: the bi degradation has no blur sigma — drop --sigma or use --pairs bd")
+        if sigma is not None and not sigma > 0:
+            raise ValueError(f"--sigma: must be > 0, got {sigma} — TecoGAN's BD uses 1.5")
+    sigma = 1.5 if sigma is None else sigma
     if os.path.lexists(dst) and not args.overwrite:
         raise FileExistsError(f"{dst}: already exists — pass --overwrite or another path")
     videos = list_videos(src)
@@ -214,7 +273,12 @@ def run(args: argparse.Namespace) -> int:
             zf = zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED)
         else:
             tmp = tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent)
-        for path in tqdm(videos, desc="prepare", unit="video", disable=args.no_progress):
+            if pairs is not None:
+                for side in ("hr", "lr"):
+                    os.makedirs(os.path.join(tmp, side))
+        console.detail(f"{len(videos)} video(s) under {src}:\n" + "\n".join(f"  {v}" for v in videos))
+        t0 = time.perf_counter()
+        for path in tqdm(videos, desc="prepare", unit="video", disable=not console.show_progress(args)):
             rel = os.path.relpath(path, root).replace(os.sep, "/")
             name = _video_name(rel, taken)
             try:
@@ -230,6 +294,25 @@ def run(args: argparse.Namespace) -> int:
                         raise VideoReadError(f"{path}: zero frames after resampling to {args.fps} fps")
                     for k, blob in enumerate(blobs):
                         _put(zf, f"{name}/{k:06d}.{ext}", blob)
+                elif pairs is not None:
+                    parts = [os.path.join(tmp, side, f".{name}.partial") for side in ("hr", "lr")]
+                    for d in parts:
+                        os.makedirs(d)
+                    try:
+                        n = 0
+                        for n, f in enumerate(frames, 1):
+                            hr, lr = _pair(_transform(f, args.size, args.crop, args.filter), pairs, scale, sigma, path)
+                            for d, img in zip(parts, (hr, lr)):
+                                with open(os.path.join(d, f"{n - 1:06d}.{ext}"), "wb") as fh:
+                                    fh.write(_encode(img, ext, args.quality))
+                        if n == 0:
+                            raise VideoReadError(f"{path}: zero frames after resampling to {args.fps} fps")
+                    except BaseException:
+                        for d in parts:
+                            _remove(d)
+                        raise
+                    for side, d in zip(("hr", "lr"), parts):
+                        os.replace(d, os.path.join(tmp, side, name))
                 else:
                     part = f".{name}.partial"
                     os.makedirs(os.path.join(tmp, part))
@@ -274,5 +357,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT) and not e.filename:
             raise OSError(e.errno, e.strerror or os.strerror(e.errno), dst) from e  # name what was being written
         raise
-    print(f"wrote {done} video(s) to {dst} ({args.format})")
+    what = args.format if pairs is None else f"hr/ + lr/, x{scale} {pairs}"
+    console.info(f"wrote {done} video(s) to {dst} ({what})")
+    console.detail(f"time: {time.perf_counter() - t0:.2f} s")
     return 0

@@ -17,7 +17,11 @@ def add_parser(sub) -> None:
         "(.mp4/.mkv/.webm/.gif, or a folder of PNG frames). Frames stream through the model one at a time "
         "(constant memory for any length); fps and frame count are kept. TecoGAN uses the official 5 "
         "reflected warm-up frames. CKPT: a vidgan checkpoint or run directory, an imported checkpoint "
-        "(`vidgan weights import tecogan ...`), or a raw TecoGAN-PyTorch .pth.",
+        "(`vidgan weights import tecogan ...`), or a raw TecoGAN-PyTorch .pth. Alignment: a BD model (the "
+        "TecoGAN/FRVSR default) expects LR pixel (i, j) centred on HR pixel (4i, 4j), as its training "
+        "degradation makes it; make test LR from HR with `vidgan prepare --pairs bd`. Area-resized input "
+        "(`vidgan prepare --size`, image editors) is centre-aligned and comes out shifted by 1.5 HR pixels "
+        "(docs/vsr-alignment.md).",
         example="vidgan upscale --checkpoint frvsr.pt calendar_lr/ calendar_x4.mp4",
     )
     add_model_source(p, "CKPT")

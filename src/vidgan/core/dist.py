@@ -104,6 +104,15 @@ def all_reduce_grads(params: Iterable[torch.nn.Parameter]) -> None:
         offset += n
 
 
+def broadcast_flag(flag: bool, device: torch.device) -> bool:
+    """Rank 0's ``flag`` on every rank (a decision taken on one clock, e.g. a time-based checkpoint)."""
+    if not is_dist():
+        return bool(flag)
+    t = torch.tensor([1 if flag else 0], dtype=torch.int32, device=device if device.type == "cuda" else "cpu")
+    _collective("flag broadcast", dist.broadcast, t, src=0)
+    return bool(t.item())
+
+
 def broadcast_params(module: torch.nn.Module) -> None:
     """Make every rank start from rank 0's parameters and buffers."""
     if not is_dist():

@@ -8,6 +8,8 @@ All videos are uint8 ``(T, H, W, 3)`` RGB with ``H = W = size``.
   bouncing off the walls at constant velocity (Moving-MNIST-like, no MNIST download).
 * ``bouncing-shapes``: 1-3 coloured circles/squares bouncing on a dark background.
 * ``photo-pans``: smooth pans + zooms over scikit-image's bundled photos (for super-resolution).
+* ``detail-pans``: slow sub-pixel pans over the bundled photos, text pages and textures at their native
+  resolution (windows 1-1.4x the output side, bicubic resampling): fine detail for training VSR on a CPU.
 
 A source string may carry options: ``"moving-digits:num_videos=64,video_frames=24"``.
 """
@@ -26,9 +28,11 @@ from vidgan.data.paired_synthetic import DERIVED  # derived name -> (base set, f
 
 __all__ = ["SYNTHETIC_NAMES", "SyntheticVideos", "is_synthetic", "parse_synthetic_source"]
 
-SYNTHETIC_NAMES = ("moving-digits", "bouncing-shapes", "photo-pans", *DERIVED)
+SYNTHETIC_NAMES = ("moving-digits", "bouncing-shapes", "photo-pans", "detail-pans", *DERIVED)
 _OPTIONS = {"num_videos": int, "video_frames": int, "size": int}
 _PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry", "hubble_deep_field")
+# detail-pans: photos plus text pages and textures (edges and strokes at every scale), used at native size
+_DETAIL = (*_PHOTOS, "page", "text", "brick", "grass", "gravel", "coins", "clock", "moon", "horse", "retina", "cat")
 
 
 def is_synthetic(source: str) -> bool:
@@ -93,6 +97,25 @@ def _photo(name: str, min_side: int) -> np.ndarray:
     return cv2.resize(img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_AREA)
 
 
+@lru_cache(maxsize=32)
+def _native(name: str, min_side: int) -> np.ndarray:
+    """A bundled scikit-image image as uint8 ``(H, W, 3)`` at its own resolution, enlarged (cubic) only when its
+    short side is below ``min_side``."""
+    import skimage.data
+
+    img = getattr(skimage.data, name)()
+    if img.ndim == 2:
+        img = np.repeat(img[:, :, None], 3, axis=2)
+    img = np.ascontiguousarray(img[:, :, :3]).astype(np.uint8)
+    h, w = img.shape[:2]
+    if min(h, w) < min_side:
+        s = min_side / min(h, w)
+        img = cv2.resize(
+            img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_CUBIC
+        )
+    return img
+
+
 @dataclass(frozen=True)
 class SyntheticVideos:
     """``len(self)`` videos of ``video_frames`` frames at ``size x size``; ``video(i, frames)`` renders."""
@@ -130,7 +153,12 @@ class SyntheticVideos:
         if self.name in DERIVED:  # e.g. label maps of bouncing-shapes: the base video, mapped frame by frame
             base, derive = DERIVED[self.name]
             return derive(dataclasses.replace(self, name=base).video(i, t))
-        render = {"moving-digits": self._digits, "bouncing-shapes": self._shapes, "photo-pans": self._pans}
+        render = {
+            "moving-digits": self._digits,
+            "bouncing-shapes": self._shapes,
+            "photo-pans": self._pans,
+            "detail-pans": self._detail,
+        }
         return render[self.name](self._rng(i), t.astype(np.float64))
 
     def _digits(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
@@ -195,5 +223,26 @@ class SyntheticVideos:
             m = np.array([[z, 0, cx - z * s / 2 + (z - 1) / 2], [0, z, cy - z * s / 2 + (z - 1) / 2]])
             out[f] = cv2.warpAffine(
                 photo, m, (s, s), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+            )
+        return out
+
+    def _detail(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
+        s = self.size
+        photo = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], round(1.5 * s))
+        ph, pw = photo.shape[:2]
+        z = rng.uniform(1.0, 1.4)  # window side / output side, constant: a pan, not a zoom
+        half = z * s / 2
+        c0 = np.array([rng.uniform(half, ph - half), rng.uniform(half, pw - half)])
+        # a straight pan of 0.3-2.5 output pixels per frame in a random direction, reflected at the photo edges
+        ang = rng.uniform(0, 2 * np.pi)
+        v = rng.uniform(0.3, 2.5) * z * np.array([np.sin(ang), np.cos(ang)])
+        span = np.array([ph - 2 * half, pw - 2 * half])
+        centre = _bounce((c0 - half)[None], v[None], t, span[None])[:, 0] + half  # (T, 2) as (y, x)
+        out = np.empty((len(t), s, s, 3), np.uint8)
+        for f in range(len(t)):
+            cy, cx = centre[f]
+            m = np.array([[z, 0, cx - z * s / 2 + (z - 1) / 2], [0, z, cy - z * s / 2 + (z - 1) / 2]])
+            out[f] = cv2.warpAffine(
+                photo, m, (s, s), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
             )
         return out

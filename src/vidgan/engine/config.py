@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,8 @@ class TrainConfig:
     log_every_clips: int = 256
     sample_every_clips: int = 2_048
     checkpoint_every_clips: int = 4_096
+    checkpoint_every_minutes: float = 0.0  # also checkpoint once this much wall time passed since the last
+    #                                        save (slow CPU runs); 0 = off. Rank 0's clock decides under DDP
     keep_last: int = 3  # checkpoints kept
     sample_num: int = 16  # videos in a sample grid
     sample_frames: int = 0  # frames per sample video; 0 = the data clip length
@@ -67,9 +70,7 @@ def _family_and_preset(spec: str) -> tuple[str, str | None, dict]:
         fam = data.get("family")
         name = fam.get("name") if isinstance(fam, dict) else fam
         if not isinstance(name, str) or not name:
-            raise ConfigError(
-                f"{spec}: set 'family: <name>' (or family.name); families: {', '.join(list_families())}"
-            )
+            raise ConfigError(f"{spec}: set 'family: <name>' (or family.name); families: {', '.join(list_families())}")
         data = dict(data)
         if isinstance(fam, str):
             data.pop("family")
@@ -129,6 +130,11 @@ def check_run_config(cfg: RunConfig) -> RunConfig:
     for key in ("log_every_clips", "sample_every_clips", "checkpoint_every_clips"):
         if getattr(t, key) < 0:
             raise ConfigError(f"train.{key}: {getattr(t, key)} is negative — use 0 (never) or a number of clips")
+    if not (t.checkpoint_every_minutes >= 0 and math.isfinite(t.checkpoint_every_minutes)):
+        raise ConfigError(
+            f"train.checkpoint_every_minutes: {t.checkpoint_every_minutes} — use 0 (off) or a positive number of "
+            "minutes"
+        )
     return cfg
 
 

@@ -19,6 +19,7 @@ import json
 import math
 import shutil
 import signal
+import sys
 import threading
 import time
 import warnings
@@ -148,6 +149,29 @@ def _crossed(before: int, after: int, every: int) -> bool:
     return every > 0 and after // every > before // every
 
 
+def _now() -> float:
+    """Wall clock (monotonic seconds) of time-interval checkpoints; tests replace it."""
+    return time.monotonic()
+
+
+class _SaveClock:
+    """``train.checkpoint_every_minutes``: due once that much wall time passed since the last save (0 = never).
+    Reading it has no side effect on training (no RNG, no data order); under DDP rank 0's clock decides and the
+    flag is broadcast, so every rank saves at the same step."""
+
+    def __init__(self, minutes: float, device: torch.device) -> None:
+        self.seconds, self.device = 60.0 * minutes, device
+        self.reset()
+
+    def reset(self) -> None:
+        self.last = _now() if self.seconds > 0 else 0.0
+
+    def due(self) -> bool:
+        if self.seconds <= 0:
+            return False
+        return dist.broadcast_flag(_now() - self.last >= self.seconds, self.device)
+
+
 class _Trainer:
     def __init__(
         self,
@@ -174,15 +198,11 @@ class _Trainer:
         if self.parts.objective is None:
             raise ValueError(f"family '{cfg.family.name}' built no objective: nothing to train")
         if device.type == "cuda" and self.world > 1:
-            self.parts.modules = {
-                k: nn.SyncBatchNorm.convert_sync_batchnorm(m) for k, m in self.parts.modules.items()
-            }
+            self.parts.modules = {k: nn.SyncBatchNorm.convert_sync_batchnorm(m) for k, m in self.parts.modules.items()}
         for m in self.parts.modules.values():
             m.to(device).train()
             dist.broadcast_params(m)
-        self.trainable = {
-            id(p) for m in self.parts.modules.values() for p in m.parameters() if p.requires_grad
-        }
+        self.trainable = {id(p) for m in self.parts.modules.values() for p in m.parameters() if p.requires_grad}
         for opt in self.parts.optimizers.values():
             for group in opt.param_groups:
                 group.setdefault("initial_lr", group["lr"])
@@ -318,8 +338,10 @@ class _Trainer:
         """One context per accumulation round; round 0 keeps the (seed, rank, step) stream."""
         ctxs = []
         for r in range(rounds):
-            seed = derive_seed(self.cfg.seed, self.rank, self.step) if r == 0 else derive_seed(
-                self.cfg.seed, self.rank, self.step, r
+            seed = (
+                derive_seed(self.cfg.seed, self.rank, self.step)
+                if r == 0
+                else derive_seed(self.cfg.seed, self.rank, self.step, r)
             )
             ctxs.append(
                 StepContext(
@@ -600,7 +622,8 @@ def check_resumable(state: Mapping[str, Any], cfg: RunConfig, path: Path, run_di
     for section in ("family", "data"):
         if saved.get(section) != mine.get(section):
             diff = sorted(
-                k for k in set(saved.get(section) or {}) | set(mine.get(section) or {})
+                k
+                for k in set(saved.get(section) or {}) | set(mine.get(section) or {})
                 if (saved.get(section) or {}).get(k) != (mine.get(section) or {}).get(k)
             )
             raise ckpt_io.CheckpointError(
@@ -608,6 +631,10 @@ def check_resumable(state: Mapping[str, Any], cfg: RunConfig, path: Path, run_di
                 f"({', '.join(f'{section}.{k}' for k in diff[:4])} differ); resume with the same config "
                 f"(see {run_dir / 'config.yaml'}) or use a new --run-dir"
             )
+
+
+def _silent(*args, **kwargs) -> None:
+    pass
 
 
 def train(
@@ -621,11 +648,15 @@ def train(
     progress: bool = True,
     eval_every_clips: int = 0,
     on_tick: Callable[[Path], None] | None = None,
+    verbosity: int = 1,
 ) -> TrainResult:
     """Train (or resume) the run in ``run_dir`` until ``max_clips`` (default ``cfg.train.total_clips``).
 
     ``on_tick(run_dir)`` runs on rank 0 after each sample grid / checkpoint (e.g. rebuilding report.html);
-    its failures are warnings, never the end of training."""
+    its failures are warnings, never the end of training. ``verbosity``: 0 prints only warnings, 1 also
+    resume / cleanup notes and, when no progress bar is drawn (not a terminal, ``progress=False``), one line per log
+    interval (clips, step, losses, speed); 2 prints those lines under the bar too."""
+    say = dist.print0 if verbosity >= 1 else _silent
     device = device or pick_device("auto")
     run_dir = Path(run_dir)
     dist.init(device)
@@ -635,7 +666,7 @@ def train(
     latest = ckpt_io.latest_checkpoint(run_dir)
     if latest is not None:  # a refused resume changes nothing in the run directory
         t.resume(latest)
-        dist.print0(f"resumed from {latest} at {t.clips_seen} clips (step {t.step})")
+        say(f"resumed from {latest} at {t.clips_seen} clips (step {t.step})")
     stop = int(max_clips if max_clips is not None else cfg.train.total_clips)
     tcfg = cfg.train
     if dist.is_main():
@@ -644,10 +675,10 @@ def train(
             f.write(dump_yaml(cfg))
         removed = remove_leftovers(run_dir)
         if removed:
-            dist.print0(f"removed {removed} temporary file(s) left by an interrupted run")
+            say(f"removed {removed} temporary file(s) left by an interrupted run")
         truncate_log(run_dir / "log.jsonl", t.step)
     if latest is not None and t.clips_seen >= stop:  # already done: change nothing (no re-save, no samples)
-        dist.print0(f"{run_dir}: already at {t.clips_seen} clips (>= {stop}); nothing to do")
+        say(f"{run_dir}: already at {t.clips_seen} clips (>= {stop}); nothing to do")
         return TrainResult(run_dir, t.step, t.clips_seen, {}, latest, t.parts.modules)
     t.open_logger()
 
@@ -689,6 +720,7 @@ def train(
     if t.world == 1 and threading.current_thread() is threading.main_thread():
         previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     start_clips, t0 = t.clips_seen, time.time()
+    save_clock = _SaveClock(tcfg.checkpoint_every_minutes, device)
 
     def tick() -> None:
         if on_tick is not None and dist.is_main():
@@ -722,13 +754,22 @@ def train(
                 if bar is not None and t.last_logs:
                     shown = {k: f"{v:.3g}" for k, v in t.last_logs.items() if k.endswith("/loss")}  # per phase
                     bar.set_postfix(shown, refresh=False)
+                # a line per log interval: always at -v, and at the normal level when no bar is drawn (a log file)
+                if (verbosity >= 2 or (verbosity == 1 and bar is None)) and dist.is_main():
+                    line = f"[{after} clips, step {t.step}] " + ", ".join(
+                        f"{k}={v:.4g}" for k, v in t.last_logs.items() if k.endswith("/loss") or k.startswith("speed/")
+                    )
+                    if bar is not None:
+                        bar.write(line, file=sys.stderr)
+                    else:
+                        print(line, file=sys.stderr, flush=True)
             if _crossed(before, after, tcfg.sample_every_clips):
                 t.write_samples(preview_batch)
-            if _crossed(before, after, tcfg.checkpoint_every_clips) and after < stop:
+            ckpt_due = _crossed(before, after, tcfg.checkpoint_every_clips) or save_clock.due()
+            if ckpt_due and after < stop:
                 last_ckpt = t.save()
-            if _crossed(before, after, tcfg.sample_every_clips) or _crossed(
-                before, after, tcfg.checkpoint_every_clips
-            ):
+                save_clock.reset()
+            if _crossed(before, after, tcfg.sample_every_clips) or ckpt_due:
                 tick()
         last_ckpt = t.save()
         if not _crossed(t.clips_seen - tcfg.batch_size * t.world, t.clips_seen, tcfg.sample_every_clips):

@@ -70,6 +70,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "data": dict(_DATA),
         "train": {"batch_size": 4, "total_clips": 2_000_000},
     },
+    # FRVSR's network (10 blocks) trained on a CPU budget: slow sub-pixel pans over text, textures and photos
+    # at native resolution (`detail-pans`), 64² HR crops (16² LR), 6 frames, batch 8, Adam 2e-4 (4x the official
+    # 5e-5: minutes, not days); checkpoints every 2,048 clips and every 5 minutes of wall time
+    "frvsr_cpu": {
+        "family": {**_FRVSR_FAMILY, "lr": 2e-4},
+        "data": {**_DATA, "source": "detail-pans", "frames": 6, "size": 64},
+        "train": {"batch_size": 8, "total_clips": 40_000, "checkpoint_every_clips": 2_048},
+    },
     # released TecoGAN: 16 blocks warm-started from FRVSR (set family.init_from), 900k steps, batch 4
     "tecogan": {"family": {}, "data": dict(_DATA), "train": {"batch_size": 4, "total_clips": 3_600_000}},
     # tests: small widths/sizes; D and all losses on (VGG with seeded random weights)
@@ -86,11 +94,24 @@ DATA_SAMPLERS = ("paired",)  # the data samplers this family trains on (LR/HR pa
 
 
 def _stream(modules: Mapping[str, nn.Module], options: StreamOptions) -> StreamingUpscaler:
-    """``vidgan upscale``: frames stream through ``FRNet.step`` (official 5 reflected warm-up frames)."""
+    """``vidgan upscale``: frames stream through ``FRNet.step`` (official 5 reflected warm-up frames).
+
+    ``--opt compile=true``: ``torch.compile`` the step (off by default); ``--opt fast=false``: run the model's
+    own ``step`` instead of the fused channels_last copy (see ``stream.py``)."""
     if options.direction:
         raise ValueError(f"--direction {options.direction}: TecoGAN upscales in one direction only; drop it")
+    unknown = sorted(set(options.extra) - {"compile", "fast"})
+    if unknown:
+        raise ValueError(f"--opt {unknown[0]}: TecoGAN's upscaler knows only compile=BOOL and fast=BOOL")
+    flags = {}
+    for k in ("compile", "fast"):
+        if k in options.extra:
+            v = options.extra[k]
+            if not isinstance(v, bool):
+                raise ValueError(f"--opt {k}={v}: expected true or false")
+            flags[k] = v
     warmup = 5 if options.warmup < 0 else options.warmup
-    return StreamingUpscaler(modules["generator"], dtype=options.dtype, warmup=warmup, tile=options.tile)
+    return StreamingUpscaler(modules["generator"], dtype=options.dtype, warmup=warmup, tile=options.tile, **flags)
 
 
 def load_foreign(path: str | Path) -> ForeignWeights | None:
@@ -122,10 +143,18 @@ def build(cfg: Config, data: DataSpec) -> Parts:
     the network's upsampler (``family.scale``, ``family.degradation``) must match it.
     """
     image_size, frames = data.size, data.frames
-    require(data.scale == cfg.scale, f"family.scale={cfg.scale}", f"data.scale={data.scale}",
-            "the LR clips and the generator must use one factor: set both to the same value")
-    require(data.degradation == cfg.degradation, f"family.degradation={cfg.degradation}",
-            f"data.degradation={data.degradation}", "set both to the same value (bd or bi)")
+    require(
+        data.scale == cfg.scale,
+        f"family.scale={cfg.scale}",
+        f"data.scale={data.scale}",
+        "the LR clips and the generator must use one factor: set both to the same value",
+    )
+    require(
+        data.degradation == cfg.degradation,
+        f"family.degradation={cfg.degradation}",
+        f"data.degradation={data.degradation}",
+        "set both to the same value (bd or bi)",
+    )
     if image_size % cfg.scale or image_size // cfg.scale < 8:
         raise DataMismatch(
             f"data.size={image_size} vs family.scale={cfg.scale}: the HR size must be a multiple of the scale "
