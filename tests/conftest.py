@@ -46,6 +46,9 @@ def _deterministic_torch():
 def _isolated_vidgan_home(tmp_path_factory, monkeypatch):
     """Caches (dataset indexes, weights, feature statistics) go to a per-session temp folder, never ~/.cache."""
     monkeypatch.setenv("VIDGAN_HOME", str(tmp_path_factory.getbasetemp() / "vidgan_home"))
+    # commands run by tests (in-process or as subprocesses) use one thread like the tests themselves, whatever
+    # the load: vidgan's load-dependent default would make two runs of one test differ in the last bits
+    monkeypatch.setenv("VIDGAN_THREADS", "1")
 
 
 # ---------------------------------------------------------------------------------------------------

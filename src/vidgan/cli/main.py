@@ -97,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     old_level = None
     try:
         old_level = console.configure(args)  # -q / -v (both at once: a one-line usage error)
+        if getattr(args, "device", None) is not None:  # a command that computes: threads for shared cores
+            from vidgan.core.threads import configure_threads
+
+            threads, why = configure_threads()
+            console.detail(f"threads:  {threads} ({why})")
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("interrupted: partial outputs were removed; earlier outputs are intact", file=sys.stderr)

@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, Dataset
 
 import vidgan
 from vidgan.core import dist
+from vidgan.core.threads import follow_run
 from vidgan.core.atomic import atomic_write
 from vidgan.core.config import dump_yaml, to_dict
 from vidgan.core.seed import derive_seed, make_generator, rng_state, seed_everything, set_rng_state
@@ -252,6 +253,11 @@ class _Trainer:
 
         def set_progress(s):
             self.step, self.clips_seen = int(s["step"]), int(s["clips_seen"])
+            if self.device.type == "cpu" and follow_run(s.get("threads")):  # bitwise resume needs the same count
+                dist.print0(f"using {s['threads']} CPU threads as when this run started (VIDGAN_THREADS overrides)")
+
+        def get_progress():
+            return {"step": self.step, "clips_seen": self.clips_seen, "threads": torch.get_num_threads()}
 
         def set_modules(states):
             for k, m in p.modules.items():
@@ -261,7 +267,7 @@ class _Trainer:
             for k, o in p.optimizers.items():
                 o.load_state_dict(states[k])
 
-        self.register("progress", lambda: {"step": self.step, "clips_seen": self.clips_seen}, set_progress)
+        self.register("progress", get_progress, set_progress)
         self.register("modules", lambda: {k: m.state_dict() for k, m in p.modules.items()}, set_modules)
         self.register("ema", lambda: {k: m.state_dict() for k, m in self.emas.items()} or None, self._set_ema)
         self.register("ema_roles", lambda: list(self.emas), lambda s: None)
