@@ -95,7 +95,7 @@ def test_bn_counter_N_is_ignored_on_load(gen_state, golden_cfg):
 def test_import_weights(golden, tmp_path, suffix, gen_io):
     out = import_weights(golden / "generator_state.npz", tmp_path / f"g{suffix}")
     assert out.is_file() and not list(tmp_path.glob("*.tmp"))
-    state = load_file(out) if suffix == ".safetensors" else torch.load(out)["generator"]
+    state = load_file(out) if suffix == ".safetensors" else torch.load(out, weights_only=True)["modules"]["generator"]
     gen = TGANv2Generator(config_from_chainer(np.load(golden / "generator_state.npz")))
     gen.load_state_dict(state)
     gen.eval()

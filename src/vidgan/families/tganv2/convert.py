@@ -17,10 +17,11 @@ The BN ``N`` entry is Chainer's fine-tune counter (always 0 in training): accept
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,7 +29,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from vidgan.io.safe_load import load_tensors
+from vidgan import __version__
+from vidgan.core.atomic import atomic_path, atomic_write
+from vidgan.io.safe_load import load_tensors, load_torch
 
 from .config import Config
 from .discriminator import TGANv2Discriminator
@@ -160,11 +163,81 @@ def config_from_chainer(arrays: Mapping[str, np.ndarray], base: Config | None = 
     )
 
 
+FORMAT = "pfnet-research/tgan2@f892bc4 Chainer save_npz snapshot"
+
+# The official configurations (the only ones pfnet-research/tgan2 released), by output side.
+_OFFICIAL_PRESETS = {192: "ucf101_192", 256: "faceforensics_256"}
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _recorded_source(path: Path) -> tuple[str, str] | None:
+    """(file name, sha256) of the snapshot an earlier import wrote to ``path``; None if unreadable or not
+    recorded (another file, or an import by an older vidgan)."""
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), "pt") as f:
+                meta = f.metadata() or {}
+            name, sha = meta.get("source"), meta.get("sha256")
+        else:
+            src = (load_torch(path, "vidgan checkpoint") or {}).get("source") or {}
+            name, sha = src.get("file"), src.get("sha256")
+    except Exception:  # noqa: BLE001 - any unreadable file is "another file": never replaced silently
+        return None
+    return (str(name), str(sha)) if name and sha else None
+
+
+def _refuse_overwrite(out: Path, src: Path, sha: str, named_by_src: bool) -> None:
+    """An existing ``out`` is replaced only by a re-import of the same snapshot (same sha256)."""
+    if not (out.exists() or out.is_symlink()):
+        return
+    if out.is_dir():
+        raise IsADirectoryError(f"{out}: is a folder — pass a .pt / .safetensors file path or a new folder")
+    old = _recorded_source(out)
+    if old is not None and old[1] == sha:
+        return  # the same snapshot imported again: the file is rewritten with the same weights
+    what = f"already holds an import of {old[0]} (sha256 {old[1][:12]})" if old else "already exists"
+    other = f"rename {src.name} so it imports under another name" if named_by_src else "write to another path"
+    raise FileExistsError(f"{out}: {what}, not an import of {src} — delete {out.name} first, or {other}")
+
+
 def import_weights(src: Path, out: Path) -> Path:
-    """Official ``generator_iter_*.npz`` -> vidgan state dict at ``out`` (``.safetensors`` or torch
-    ``.pt``); the inferred generator config is stored alongside (safetensors metadata / ``"config"``).
-    Discriminator npz files (``level{i}/...``) convert the same way. Returns ``out``."""
+    """Official ``generator_iter_*.npz`` -> a vidgan checkpoint that ``vidgan generate --checkpoint`` reads.
+
+    ``out`` is the checkpoint file, or a folder (an existing directory or a path without suffix, as
+    ``vidgan weights import tganv2 SRC`` passes ``$VIDGAN_HOME/weights/tganv2``) that receives
+    ``<src stem>.pt``. Written atomically, in the engine's checkpoint layout reduced to inference (as
+    ``tecogan.convert``)::
+
+        {"vidgan_version": str, "config": {"family": <Config inferred from the tensors>, "preset": "ucf101_192" |
+         "faceforensics_256" | "", "data": {"sampler": "multilevel", "frames", "size", "subsample_frame"},
+         "train": {}, "seed": 0},
+         "modules": {"generator" | "discriminator": state_dict}, "ema": None,
+         "source": {"file": name, "sha256": hex, "format": FORMAT}}
+
+    The snapshot does not record the clip length: ``n_frames`` is the release's 16. Discriminator npz files
+    (``level{i}/...``) convert the same way (role ``discriminator``, default generator widths). An ``out``
+    ending in ``.safetensors`` receives the bare state dict with the config in its metadata instead. An
+    existing ``out`` is replaced only by a re-import of the same snapshot (same sha256); another file there
+    is refused (``FileExistsError``). Returns the file written.
+    """
     src, out = Path(src), Path(out)
+    if out.is_file() and not out.suffix:
+        raise FileExistsError(
+            f"{out}: a file written by an older `vidgan weights import tganv2` (not a vidgan checkpoint) is in the "
+            f"way — delete it and import again (imports now go to {out}/<snapshot name>.pt)"
+        )
+    named_by_src = out.is_dir() or not out.suffix
+    if named_by_src:
+        out = out / f"{src.stem}.pt"
     arrays = _as_arrays(src)
     if any(k.startswith("level") for k in arrays):
         mid = arrays["level0/block1/c1/W"].shape[0]
@@ -176,36 +249,40 @@ def import_weights(src: Path, out: Path) -> Path:
         module = TGANv2Generator(cfg)
         role = "generator"
     load_chainer_state(module, arrays)
-    state = {k: v.contiguous() for k, v in module.state_dict().items()}
-    meta = {
-        "family": "tganv2",
-        "role": role,
-        "source": src.name,
-        "config": json.dumps(
-            {
-                "clstm_ch": cfg.clstm_ch,
-                "ch": cfg.ch,
-                "t_size": cfg.t_size,
-                "n_layers": cfg.n_layers,
-                "n_pre_blocks": cfg.n_pre_blocks,
-                "z_slow_dim": cfg.z_slow_dim,
-                "mid_ch": cfg.mid_ch,
-                "out_channels": cfg.out_channels,
-            }
-        ),
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=out.name, suffix=".tmp")
-    os.close(fd)
-    try:
-        if out.suffix == ".safetensors":
-            from safetensors.torch import save_file
+    state = {k: v.detach().clone().contiguous() for k, v in module.state_dict().items()}
+    sha = _sha256(src)
+    _refuse_overwrite(out, src, sha, named_by_src)
+    if out.suffix == ".safetensors":
+        from safetensors.torch import save_file
 
+        meta = {
+            "family": "tganv2",
+            "role": role,
+            "source": src.name,
+            "sha256": sha,
+            "config": json.dumps(dataclasses.asdict(cfg)),
+        }
+        with atomic_path(out, suffix=".safetensors") as tmp:
             save_file(state, tmp, metadata=meta)
-        else:
-            torch.save({role: state, "meta": meta}, tmp)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        return out
+    ckpt = {
+        "vidgan_version": __version__,
+        "config": {
+            "family": dataclasses.asdict(cfg),
+            "preset": _OFFICIAL_PRESETS.get(cfg.image_size, ""),
+            "data": {
+                "sampler": "multilevel",
+                "frames": cfg.n_frames,
+                "size": cfg.image_size,
+                "subsample_frame": list(cfg.subsample_frame),
+            },
+            "train": {},
+            "seed": 0,
+        },
+        "modules": {role: state},
+        "ema": None,
+        "source": {"file": src.name, "sha256": sha, "format": FORMAT},
+    }
+    with atomic_write(out) as f:
+        torch.save(ckpt, f)
     return out
