@@ -132,3 +132,82 @@ def test_run_directory_is_sampled_on_the_fly(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(vids, again))
     synth = list(eval_cli.video_source("moving-digits:num_videos=4", None, 0, "cpu")(6))
     assert len(synth) == 4 and synth[0].shape[0] == 6
+
+
+def _vsr_pair(tmp_path, frames=7, hw=48):
+    """gt/seq (smooth + noise), lr/seq = its BD x4 degradation (uint8), out/seq = gt + a constant offset."""
+    import torch
+
+    from vidgan.data.degradations import degrade
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:hw, 0:hw]
+    for root in ("gt", "lr", "out"):
+        (tmp_path / root / "seq").mkdir(parents=True)
+    for t in range(frames):
+        base = 120 + 80 * np.sin((yy + t) / 6.0)[..., None] * np.cos(xx[..., None] / 9.0 + np.arange(3))
+        gt = np.clip(base + rng.normal(0, 10, base.shape), 0, 255).astype(np.uint8)
+        lr = degrade(torch.from_numpy(gt).permute(2, 0, 1)[None].float() / 255.0, "bd")
+        lr8 = (lr[0].clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        Image.fromarray(gt).save(tmp_path / "gt" / "seq" / f"{t:04d}.png")
+        Image.fromarray(lr8).save(tmp_path / "lr" / "seq" / f"{t:04d}.png")
+        Image.fromarray(np.clip(gt.astype(int) + 5, 0, 255).astype(np.uint8)).save(
+            tmp_path / "out" / "seq" / f"{t:04d}.png"
+        )
+    return tmp_path
+
+
+def _direct_bicubic_psnr(root, frames=7):
+    """Official protocol by hand: frames 2..N-3, crop_8x8 (48 -> centred 32), float studio Y, 20log10(255/RMSE)."""
+    import torch
+
+    from vidgan.nn.bicubic import upsample_bicubic
+
+    vals = []
+    for t in range(2, frames - 2):
+        gt = np.asarray(Image.open(root / "gt" / "seq" / f"{t:04d}.png")).astype(np.float64)
+        lr = torch.from_numpy(np.asarray(Image.open(root / "lr" / "seq" / f"{t:04d}.png")).copy())
+        up = upsample_bicubic(lr.permute(2, 0, 1)[None].float() / 255.0, 4)
+        up = (up[0] * 255).round().clamp(0, 255).permute(1, 2, 0).numpy().astype(np.float64)
+
+        def y(img):
+            return 16 + (65.481 * img[..., 0] + 128.553 * img[..., 1] + 24.966 * img[..., 2]) / 255.0
+
+        d = y(gt)[8:40, 8:40] - y(up)[8:40, 8:40]
+        vals.append(20 * np.log10(255.0 / np.sqrt(np.mean(d**2))))
+    return float(np.mean(vals))
+
+
+def test_bicubic_baseline_row(tmp_path, capsys):
+    root = _vsr_pair(tmp_path)
+    argv = ["psnr_y_teco", "--real", str(root / "gt"), "--fake", str(root / "out"), "--baseline", "bicubic"]
+    doc = _eval_json(capsys, *argv, "--lr", str(root / "lr"), "--report", str(root / "rep"))
+    model, bic = doc["results"]
+    assert (model["metric"], model["method"]) == ("psnr_y_teco", "model")
+    assert (bic["metric"], bic["method"]) == ("psnr_y_teco", "bicubic") and bic["protocol"]["method"] == "bicubic"
+    assert abs(bic["value"] - _direct_bicubic_psnr(root)) < 1e-9 and 20 < bic["value"] < model["value"]
+    assert (root / "rep" / "report.html").is_file()
+    # human output names the method of each row
+    assert main(["eval", *argv, "--lr", str(root / "lr"), "--no-progress"]) == 0
+    text = capsys.readouterr().out
+    assert "psnr_y_teco [model] = " in text and f"psnr_y_teco [bicubic] = {bic['value']:.6f}" in text
+    # without --baseline: one row, method "model"
+    (only,) = _eval_json(capsys, "psnr_y_teco", "--real", str(root / "gt"), "--fake", str(root / "out"))["results"]
+    assert only["method"] == "model" and only["value"] == model["value"]
+
+
+def test_baseline_errors(tmp_path, capsys):
+    root = _vsr_pair(tmp_path)
+    real, fake = ["--real", str(root / "gt")], ["--fake", str(root / "out")]
+    for argv, msg in (
+        (["psnr_y_teco", *real, *fake, "--baseline", "bicubic"], "--baseline: needs the LR frames"),
+        (["psnr_y_teco", *real, *fake, "--lr", str(root / "lr")], "--lr: only used with --baseline"),
+        (["fid", *real, *fake, "--baseline", "bicubic", "--lr", str(root / "lr")], "not paired VSR metric"),
+        (
+            ["psnr_y_teco", *real, *fake, "--baseline", "bicubic", "--lr", str(root / "lr"), "--scale", "2"],
+            "x2 are smaller",
+        ),
+    ):
+        assert main(["eval", *argv, "--no-progress"]) != 0
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and msg in err and "Traceback" not in err

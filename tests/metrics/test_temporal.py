@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vidgan.metrics.temporal import farneback_flow, grey, tlp_teco, tof_teco
+from vidgan.metrics.temporal import TofPairs, farneback_flow, grey, tlp_teco, tof_teco, tof_teco_sequence
 
 
 def _frame(path) -> np.ndarray:
@@ -36,6 +36,10 @@ def test_golden_per_pair_tof(shared_dir):
         out = {i: _frame(out_root / sub / f"{i + 1:04d}.png")[:144, :180] for i in need}
         vals = [tof_teco(gt[a], gt[b], out[a], out[b]) for a, b in pairs]
         np.testing.assert_allclose(vals, golden["per_frame"][name]["tOF"], rtol=0, atol=1e-6)
+        # the sequence path (greys once per frame, flows on 3 threads) gives the very same numbers
+        assert [b - a for a, b in pairs] == [1] * len(pairs) and pairs[0][0] == need[0]
+        seq = tof_teco_sequence([gt[i] for i in need], [out[i] for i in need], workers=3)
+        assert seq == vals
 
 
 def test_tof_identities_and_motion():
@@ -56,3 +60,26 @@ def test_tof_identities_and_motion():
 def test_tlp_formula():
     d = {("a", "b"): 0.25, ("c", "d"): 0.125}
     assert tlp_teco(lambda x, y: d[(x, y)], "a", "b", "c", "d") == pytest.approx(12.5)
+
+
+def test_tof_pairs_threads_match_inline_and_bound_memory():
+    rng = np.random.default_rng(2)
+    base = np.asarray(Image.fromarray(rng.integers(0, 256, (40, 56, 3), dtype=np.uint8)).resize((112, 80)))
+    gt = [np.roll(base, k, axis=1) for k in range(9)]
+    out = [np.roll(base, (k * 3) // 2, axis=0) for k in range(9)]
+    ref = [tof_teco(gt[t - 1], gt[t], out[t - 1], out[t]) for t in range(1, 9)]
+    assert len(set(ref)) > 4 and all(v > 0 for v in ref)
+    for w in (1, 2, 4):
+        assert tof_teco_sequence(gt, out, workers=w) == ref
+    g, o = [grey(f) for f in gt], [grey(f) for f in out]
+    with TofPairs(workers=2) as tof:
+        for t in range(1, 9):
+            tof.submit(g[t - 1], g[t], o[t - 1], o[t])
+            assert len(tof._pending) <= 4  # 2 x workers pairs in flight at most
+        assert tof.values() == ref
+    with pytest.raises(ValueError, match="same size"):
+        TofPairs(workers=2).submit(g[0], g[1][:8], o[0], o[1])
+    with pytest.raises(ValueError, match="workers"):
+        TofPairs(workers=0)
+    with pytest.raises(ValueError, match="ground-truth frames"):
+        tof_teco_sequence(gt, out[:3])

@@ -100,6 +100,15 @@ def test_numeric_sort_and_identity(tmp_path):
         teco_sequence(frames, [f[:32] for f in frames], metrics=("psnr_y_teco",))
 
 
+def test_tof_threads_do_not_change_values(folders):
+    """tOF flows on a thread pool (the default uses torch's thread count) give the inline path's numbers."""
+    out, gt = folders
+    g, o = list_frames(gt / "B")[:9], list_frames(out / "B")[:9]
+    one = teco_sequence(g, o, metrics=("tof_teco", "psnr_y_teco"), workers=1)
+    three = teco_sequence(g, o, metrics=("tof_teco", "psnr_y_teco"), workers=3)
+    assert len(one["tof_teco"]) == 4 and one == three
+
+
 def test_aggregate_weighting():
     a = aggregate({"x": [1.0, 2.0, 3.0], "y": [10.0]})
     assert a["frame_avg"] == 4.0 and a["sequence_avg"] == 6.0 and a["n_values"] == 4

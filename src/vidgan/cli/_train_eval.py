@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from vidgan.cli import _console as console
 from vidgan.core import dist
 from vidgan.core.config import to_dict
 from vidgan.core.seed import derive_seed
@@ -79,13 +80,14 @@ def make_eval_hook(cfg: RunConfig, metrics: list[str], num: int, real: str | Non
 
         out: dict[str, float] = {}
         try:
+            # one EvalOptions for all metrics of this evaluation: fvd* and kvd* share their I3D features
+            opts = EvalOptions(num=num, frames=None, device=device.type, seed=cfg.seed, real_cache_key=cache_key)
             for name in metrics:
-                opts = EvalOptions(num=num, frames=None, device=device.type, seed=cfg.seed, real_cache_key=cache_key)
                 for r in evaluate(name, real_source, fake_source, opts):
                     out[f"eval/{r.metric}"] = float(r.value)
         finally:
             g.train(was_training)
-        dist.print0(f"\n[eval @ {clips_seen} clips] " + ", ".join(f"{k[5:]}={v:.4g}" for k, v in out.items()))
+        console.info(f"\n[eval @ {clips_seen} clips] " + ", ".join(f"{k[5:]}={v:.4g}" for k, v in out.items()))
         return out
 
     return hook
@@ -158,7 +160,7 @@ def make_conditional_eval_hook(cfg: RunConfig, metrics: list[str], kinds: dict, 
             opts = EvalOptions(num=n, device=device.type, seed=cfg.seed)
             for r in evaluate(name, real_src, fake_src, opts):
                 out[f"eval/{r.metric}"] = float(r.value)
-        dist.print0(f"\n[eval @ {clips_seen} clips] " + ", ".join(f"{k[5:]}={v:.4g}" for k, v in out.items()))
+        console.info(f"\n[eval @ {clips_seen} clips] " + ", ".join(f"{k[5:]}={v:.4g}" for k, v in out.items()))
         return out
 
     return hook

@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vidgan.cli._common import new_parser
+from vidgan.cli import _console as console
+from vidgan.cli._common import add_common, new_parser
 
 CheckpointLoader = Callable[[Path, int | None, int | None, int, str], Iterable[np.ndarray]]
 _CHECKPOINT_LOADER: CheckpointLoader | None = None
@@ -38,14 +40,17 @@ def add_parser(sub) -> None:
         "eval",
         help="compute FVD / FID / IS / VSR metrics with named protocols",
         description=(
-            "Compute metrics by protocol-encoding name. Distribution metrics (fvd*, fid*, is_c3d*) compare "
+            "Compute metrics by protocol-encoding name. Distribution metrics (fvd*, kvd*, fid*, is_c3d*) compare "
             "--real and --fake video sets; paired VSR metrics (psnr_y_teco, ..., vsr_teco) compare --fake "
             "outputs with --real ground truth, sequence by sequence. Names: fvd, fvd_N_Ff, "
             "fvd_styleganv_N_Ff[_subS], fvd2048_16f, fvd2048_128f, fvd2048_128f_subsample8f, fvd_videogpt, "
+            "kvd, kvd_N_Ff, kvd_styleganv_N_Ff[_subS], kvd_videogpt (kernel video distance on the FVD features; "
+            "fvd and kvd together extract them once), "
             "fid, fid_N, fid50k, is_c3d_ucf101[_tganv2], vsr_teco, psnr_y_teco, ssim_y_teco, lpips_teco, "
             "tof_teco, tlp_teco, psnr_y_basicsr, ssim_y_basicsr, psnr_rgb."
         ),
-        example="vidgan eval fvd --real data/ucf_test --fake samples/ --num 2048 --frames 16 --json",
+        example="vidgan eval fvd --real data/ucf_test --fake samples/ --num 2048 --frames 16 --json\n"
+        "  vidgan eval vsr_teco --real pairs/hr --fake out/ --baseline bicubic --lr pairs/lr",
     )
     p.add_argument("metrics", nargs="+", metavar="METRIC", help="metric names (see description)")
     p.add_argument("--real", required=True, help="real videos (folder/zip) or ground truth for VSR")
@@ -77,8 +82,17 @@ def add_parser(sub) -> None:
         help="also write DIR/report.html: metric table with protocols, per-frame VSR plots, output / ground-truth "
         "strips (self-contained, opens from disk)",
     )
+    p.add_argument(
+        "--baseline",
+        choices=["bicubic", "bilinear"],
+        default=None,
+        help="paired VSR metrics: also score the --lr frames upsampled by the model's skip (bicubic: TF-style, "
+        "top-left aligned, the BD skip; bilinear: the BI skip); rows carry method=model / method=<baseline>",
+    )
+    p.add_argument("--lr", default=None, metavar="DIR", help="--baseline: the LR frames (sequences named like --real)")
+    p.add_argument("--scale", type=int, default=4, help="--baseline: upsampling factor (default 4)")
     p.add_argument("--no-progress", action="store_true", help="no tqdm progress bars")
-    p.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    add_common(p, device=False)  # --debug, -q (the results are still printed), -v
     p.set_defaults(func=run)
 
 
@@ -148,18 +162,20 @@ def video_source(path: str, num: int | None, seed: int, device: str) -> Callable
                 yield src[i][:frames] if frames else src[i]
 
         return from_synthetic
-    from vidgan.io import VideoReadError, list_videos, read_video
+    from vidgan.data.hdf5 import list_video_paths, open_video
+    from vidgan.io import VideoReadError
 
     if not Path(path).exists():
         raise FileNotFoundError(f"{path}: no such folder/file of videos")
-    files = list_videos(path)
+    files = list_video_paths(path)  # an official TGANv2 .h5 (+ .json) lists its videos
     if not files:
         raise ValueError(f"{path}: no videos found (expected video files, frame folders or a zip)")
 
     def from_folder(frames: int | None) -> Iterator[np.ndarray]:
         for f in files:
             try:
-                yield read_video(f, start=0, num=frames)
+                with open_video(f) as r:
+                    yield r.read(0, frames)
             except IndexError:
                 raise VideoReadError(
                     f"{f}: shorter than the {frames} frames this protocol needs; drop it or lower --frames"
@@ -177,8 +193,27 @@ def _compact(protocol: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _row(r) -> dict[str, Any]:
+    """A result as JSON with its ``method`` ("model" unless a baseline's protocol names another)."""
+    d = r.to_dict()
+    return {"metric": d["metric"], "method": r.protocol.get("method", "model"), **d}
+
+
+def _per_frame_by_method(results) -> dict[str, dict[str, list[float]]]:
+    """Per-frame plots with baselines: one plot per metric, a series per sequence and method."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for r in results:
+        table = r.protocol.get("per_frame")
+        if not isinstance(table, dict):
+            continue
+        method = r.protocol.get("method", "model")
+        for seq, vals in table.items():
+            out.setdefault(r.metric, {})[seq if method == "model" else f"{seq} ({method})"] = list(vals)
+    return out
+
+
 def run(args: argparse.Namespace) -> int:
-    from vidgan.metrics import EvalOptions, resolve
+    from vidgan.metrics import EvalOptions, MetricResult, evaluate_baseline, resolve
 
     specs = []
     for name in args.metrics:
@@ -192,6 +227,15 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(f"--weights expects NAME=PATH, got '{item}'")
         k, v = item.split("=", 1)
         weights[k] = v
+    baseline = getattr(args, "baseline", None)
+    if baseline is not None and not getattr(args, "lr", None):
+        raise ValueError("--baseline: needs the LR frames — pass --lr DIR (e.g. the lr/ of `vidgan prepare --pairs`)")
+    if baseline is None and getattr(args, "lr", None):
+        raise ValueError("--lr: only used with --baseline — add --baseline bicubic or drop --lr")
+    if baseline is not None:
+        bad = [s.name for s in specs if s.kind != "paired"]
+        if bad:
+            raise ValueError(f"--baseline: {', '.join(bad)} not paired VSR metric(s) — drop --baseline or those names")
     device = _device(args.device)
     opts = EvalOptions(
         num=args.num,
@@ -201,24 +245,35 @@ def run(args: argparse.Namespace) -> int:
         device=device,
         bf16=args.bf16,
         seed=args.seed,
-        progress=not args.no_progress and sys.stderr.isatty(),
+        progress=console.show_progress(args),
         weights=weights,
         real_cache_key={"real": str(Path(args.real).resolve())} if args.cache_real else None,
         extra={"lpips_weights": args.lpips_weights},
     )
     results = []
+    console.detail(f"real:   {args.real}\nfake:   {args.fake}\ndevice: {console.describe_device(device)}")
+    sources = None
     for spec in specs:
+        t0 = time.perf_counter()
         if spec.kind == "paired":
             out = spec.run(args.real, args.fake, opts, **spec.params)
         else:
-            real = video_source(args.real, args.num, args.seed, device)
-            fake = video_source(args.fake, args.num, args.seed, device)
-            out = spec.run(real, fake, opts, **spec.params)
+            if sources is None:  # one pair for every metric: fvd + kvd share their I3D features through opts
+                sources = (
+                    video_source(args.real, args.num, args.seed, device),
+                    video_source(args.fake, args.num, args.seed, device),
+                )
+            out = spec.run(*sources, opts, **spec.params)
+        if baseline is not None:  # tag the model's rows; the baseline rows follow them
+            out = [MetricResult(r.metric, r.value, {"method": "model", **r.protocol}) for r in out]
+            out += evaluate_baseline(spec.name, args.real, args.lr, baseline, args.scale, opts)
         for r in out:
             results.append(r)
             if not args.json:
-                print(f"{r.metric} = {r.value:.6f}\n    protocol: {_compact(r.protocol)}", flush=True)
-    doc = {"results": [r.to_dict() for r in results]}
+                tag = f" [{r.protocol['method']}]" if baseline is not None else ""
+                print(f"{r.metric}{tag} = {r.value:.6f}\n    protocol: {_compact(r.protocol)}", flush=True)
+        console.detail(f"{spec.name}: {time.perf_counter() - t0:.2f} s")
+    doc = {"results": [_row(r) for r in results]}
     if args.json:
         print(json.dumps(doc, indent=1))
     if args.out:
@@ -239,6 +294,11 @@ def run(args: argparse.Namespace) -> int:
                 strips = {next(iter(gt)): {"output": only_out, "ground_truth": only_gt}}
             else:
                 strips = {k: {"output": out[k], "ground_truth": gt[k]} for k in gt if k in out}
-        path = write_eval_report(args.report, results, strips=strips)
-        print(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
+            if baseline is not None and strips:
+                lr = find_sequences(args.lr)
+                for k, panels in strips.items():
+                    panels["input"] = lr[k] if k in lr else (next(iter(lr.values())) if len(lr) == 1 else None)
+        per_frame = _per_frame_by_method(results) if baseline is not None else None
+        path = write_eval_report(args.report, results, per_frame=per_frame, strips=strips)
+        console.info(f"report: {path}", file=sys.stderr if args.json else sys.stdout)
     return 0

@@ -6,6 +6,8 @@ Every metric returns :class:`MetricResult` (value + protocol). Names (metrics.md
     fvd_styleganv_<N>_<F>f[_sub<S>]    StyleGAN-V protocol (PyTorch bilinear, biased Σ, random real offset)
     fvd2048_16f, fvd2048_128f, fvd2048_128f_subsample8f   StyleGAN-V's own names (aliases of the above)
     fvd_videogpt[_<N>_<F>f]            VideoGPT/TATS port (BN eps 1e-5, short side + centre crop)
+    kvd, kvd_<N>_<F>f, kvd_styleganv_<N>_<F>f[_sub<S>], kvd_videogpt[_<N>_<F>f]   Kernel Video Distance on the
+                                       same I3D logits and clips as the fvd name it mirrors (vidgan.metrics.kvd)
     fid, fid_<N>                       frame-level FID, TF Inception pool3 (N fake frames)
     is_c3d_ucf101, is_c3d_ucf101_tganv2   video IS (C3D UCF101), StyleGAN-V / TGANv2 protocols
     fid_c3d_fc7_tganv2                 TGANv2's C3D-fc7 "FID" (parity only; not an FVD)
@@ -30,7 +32,7 @@ import numpy as np
 
 from vidgan.metrics.result import MetricResult
 
-__all__ = ["MetricResult", "EvalOptions", "MetricSpec", "resolve", "list_metrics", "evaluate"]
+__all__ = ["MetricResult", "EvalOptions", "MetricSpec", "resolve", "list_metrics", "evaluate", "evaluate_baseline"]
 
 VideoSource = Callable[[int | None], Iterable[np.ndarray]]
 
@@ -50,6 +52,8 @@ class EvalOptions:
     weights: dict[str, str] = field(default_factory=dict)  # registry name -> explicit file
     real_cache_key: Any = None  # JSON-able dataset description -> cached real statistics
     extra: dict[str, Any] = field(default_factory=dict)  # metric-specific (e.g. lpips_weights)
+    features: dict[Any, Any] = field(default_factory=dict)  # I3D features per (source, side, protocol): fvd and
+    #                                                         kvd evaluated with one EvalOptions run I3D once
 
 
 @dataclass(frozen=True)
@@ -70,33 +74,44 @@ def _progress(opts: EvalOptions):
     return lambda desc: tqdm(desc=desc, unit="clip", leave=False)
 
 
-def _run_fvd(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
-    from vidgan.metrics.fvd import fvd
-
+def _i3d_args(real: VideoSource, fake: VideoSource, opts: EvalOptions, p: dict[str, Any]) -> dict[str, Any]:
+    """The arguments FVD and KVD share: one protocol (name params over options), the clips, the I3D weights."""
     variant = p["variant"]
     frames = p.get("frames") or opts.frames or 16
     stride = p.get("stride") or opts.stride
-    num = p.get("num", opts.num)
     span = (frames - 1) * stride + 1
     weights = opts.weights.get("i3d_k400_tfhub")
     if variant == "videogpt":  # its own .pt (piergiaj layout) when given; else the same TF-Hub tensors
         weights = opts.weights.get("i3d_videogpt", weights)
-    res = fvd(
-        real(None if variant == "styleganv" else span),
-        fake(span),
+    return dict(
+        real=real(None if variant == "styleganv" else span),
+        fake=fake(span),
         frames=frames,
         stride=stride,
-        num=num,
+        num=p.get("num", opts.num),
         variant=variant,
         weights=weights,
         batch_size=opts.batch_size,
         device=opts.device,
         bf16=opts.bf16,
         seed=opts.seed,
-        real_cache_key=opts.real_cache_key,
         progress_factory=_progress(opts),
+        feature_cache=opts.features,
+        cache_tags=(real, fake),
     )
-    return [res]
+
+
+def _run_fvd(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    from vidgan.metrics.fvd import fvd
+
+    return [fvd(**_i3d_args(real, fake, opts, p), real_cache_key=opts.real_cache_key)]
+
+
+def _run_kvd(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
+    """KVD on the same I3D logits and clips as the FVD of the same name (features shared through opts.features)."""
+    from vidgan.metrics.kvd import kvd
+
+    return [kvd(**_i3d_args(real, fake, opts, p))]
 
 
 def _run_fid(real: VideoSource, fake: VideoSource, opts: EvalOptions, **p: Any) -> list[MetricResult]:
@@ -192,6 +207,34 @@ def _run_vsr(real: str | Path, fake: str | Path, opts: EvalOptions, **p: Any) ->
     )
 
 
+def evaluate_baseline(
+    name: str,
+    real: str | Path,
+    lr: str | Path,
+    method: str = "bicubic",
+    scale: int = 4,
+    opts: EvalOptions | None = None,
+) -> list[MetricResult]:
+    """Paired VSR metric ``name`` of a non-learned baseline: the LR frames under ``lr`` upsampled by ``method``
+    (``vidgan.metrics.vsr.BASELINES``) against the ground truth ``real``; protocol["method"] names it."""
+    spec = resolve(name)
+    if spec.run is not _run_vsr:
+        names = ", ".join(("vsr_teco", *_VSR_NAMES))
+        raise ValueError(f"--baseline: {name} is not a paired VSR metric — baselines apply to {names}")
+    from vidgan.metrics.vsr import evaluate_vsr_baseline
+
+    opts = opts or EvalOptions()
+    return evaluate_vsr_baseline(
+        lr,
+        real,
+        method=method,
+        scale=scale,
+        metrics=spec.params["metrics"],
+        lpips_weights=opts.extra.get("lpips_weights"),
+        progress=opts.progress,
+    )
+
+
 def _run_timecycle(real: str | Path, fake: str | Path, opts: EvalOptions, **p: Any) -> list[MetricResult]:
     """TimeCycleGAN's tLP on sequences matched by name (folders of frame folders, or two frame folders)."""
     import torch
@@ -249,7 +292,7 @@ _STYLEGANV_ALIASES = {
     "fvd2048_128f": "fvd_styleganv_2048_128f",
     "fvd2048_128f_subsample8f": "fvd_styleganv_2048_128f_sub8",
 }
-_FVD_RE = re.compile(r"^fvd(?:_(styleganv|videogpt))?(?:_(\d+)_(\d+)f(?:_sub(\d+))?)?$")
+_FVD_RE = re.compile(r"^([fk]vd)(?:_(styleganv|videogpt))?(?:_(\d+)_(\d+)f(?:_sub(\d+))?)?$")  # FVD and KVD
 _FID_RE = re.compile(r"^fid(?:_?(\d+)(k)?)?(?:_full)?$")  # fid, fid_N, fid50k, fid50k_full
 
 
@@ -258,14 +301,14 @@ def resolve(name: str) -> MetricSpec:
     key = _STYLEGANV_ALIASES.get(name, name)
     m = _FVD_RE.match(key)
     if m:
-        variant = {None: "tf", "styleganv": "styleganv", "videogpt": "videogpt"}[m.group(1)]
+        variant = {None: "tf", "styleganv": "styleganv", "videogpt": "videogpt"}[m.group(2)]
         params: dict[str, Any] = {"variant": variant}
-        if m.group(2):
-            span, stride = int(m.group(3)), int(m.group(4) or 1)
+        if m.group(3):
+            span, stride = int(m.group(4)), int(m.group(5) or 1)
             if span % stride:
                 raise KeyError(f"{name}: {span} frames are not a multiple of the subsampling {stride}")
-            params.update(num=int(m.group(2)), frames=span // stride, stride=stride)
-        return MetricSpec(name, "distribution", _run_fvd, params)
+            params.update(num=int(m.group(3)), frames=span // stride, stride=stride)
+        return MetricSpec(name, "distribution", _run_fvd if m.group(1) == "fvd" else _run_kvd, params)
     m = _FID_RE.match(key)
     if m:
         n = int(m.group(1)) * (1000 if m.group(2) else 1) if m.group(1) else None
@@ -294,6 +337,10 @@ def list_metrics() -> list[str]:
         *_STYLEGANV_ALIASES,
         "fvd_videogpt",
         "fvd_videogpt_N_Ff",
+        "kvd",
+        "kvd_N_Ff",
+        "kvd_styleganv_N_Ff_subS",
+        "kvd_videogpt_N_Ff",
         "fid",
         "fid_N",
         "fid50k",

@@ -18,6 +18,10 @@ Aggregation, both reported (the script prints both and does not say which the pa
 ``frame_avg`` = pooled over all values of all sequences (script "total avg"), ``sequence_avg`` = mean of
 per-sequence means (script "folder avg"). Each is given in float64 and as the script computes it (per-
 sequence float32 sums, ``*_official_float32``). ``MetricResult.value`` is the float64 ``frame_avg``.
+
+Baselines (:func:`evaluate_vsr_baseline`, ``vidgan eval ... --baseline bicubic --lr LR``): the LR frames
+upsampled by the model's own skip (``bicubic``: TF-style, top-left aligned, the BD skip; ``bilinear``: the BI
+skip), rounded to uint8 like model outputs, scored with the same protocol; ``protocol["method"]`` names it.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from vidgan.metrics.psnr_ssim import (
     ssim_y_teco,
 )
 from vidgan.metrics.result import MetricResult
-from vidgan.metrics.temporal import FARNEBACK_TECO, grey, tof_teco_from_grey
+from vidgan.metrics.temporal import FARNEBACK_TECO, TofPairs, grey
 
 __all__ = [
     "VSRMetric",
@@ -53,6 +57,9 @@ __all__ = [
     "aggregate",
     "evaluate_vsr",
     "evaluate_vsr_videos",
+    "evaluate_vsr_baseline",
+    "upsample_frame",
+    "BASELINES",
 ]
 
 VSRMetric = Literal[
@@ -127,6 +134,7 @@ def teco_sequence(
     crop_border: int = 4,
     progress: bool = False,
     desc: str = "",
+    workers: int | None = None,
 ) -> dict[str, list[float]]:
     """Per-frame values of one sequence under the protocol above.
 
@@ -137,6 +145,9 @@ def teco_sequence(
         lpips_model: a ``vidgan.metrics.lpips.LPIPS`` (needed for ``lpips_teco`` / ``tlp_teco``).
         cutfr: frames skipped at each end for the ``*_teco`` metrics (script: 2).
         crop_border: border for ``*_basicsr`` / ``psnr_rgb`` (BasicSR configs use the SR scale).
+        workers: threads for the tOF Farnebäck flows (default: torch's intra-op thread count; 1: inline).
+            They run while this thread reads the next frames and computes the other metrics; the values do
+            not depend on it.
 
     Returns:
         ``{metric: [per-frame values]}`` (float64 Python floats).
@@ -160,50 +171,54 @@ def teco_sequence(
         from tqdm import tqdm
 
         it = tqdm(frame_ids, desc=desc or "frames", leave=False)
-    prev: dict[str, object] = {}
-    gt_hw = out_hw = None
-    for i in it:
-        gt = gt_frames[i] if isinstance(gt_frames[i], np.ndarray) else _read_rgb(Path(gt_frames[i]))
-        out = out_frames[i] if isinstance(out_frames[i], np.ndarray) else _read_rgb(Path(out_frames[i]))
-        gt_hw = _same_size(gt, gt_hw, f"{desc or 'sequence'}: ground-truth", i, gt_frames[i])
-        out_hw = _same_size(out, out_hw, f"{desc or 'sequence'}: output", i, out_frames[i])
-        if out.shape[0] < gt.shape[0] or out.shape[1] < gt.shape[1]:
-            raise ValueError(
-                f"{desc or 'sequence'} frame {i}: output {out.shape[:2]} is smaller than the ground truth "
-                f"{gt.shape[:2]}; outputs must be at ground-truth resolution"
-            )
-        out = out[: gt.shape[0], : gt.shape[1]]  # script: crop an oversized output top-left
-        if need_all:
-            if "psnr_y_basicsr" in metrics:
-                vals["psnr_y_basicsr"].append(psnr_y_basicsr(gt, out, crop_border))
-            if "ssim_y_basicsr" in metrics:
-                vals["ssim_y_basicsr"].append(ssim_y_basicsr(gt, out, crop_border))
-            if "psnr_rgb" in metrics:
-                vals["psnr_rgb"].append(psnr_rgb(gt, out, crop_border))
-        if not need_teco or i < cutfr or i >= n - cutfr:
-            continue
-        temporal = i > cutfr
+    with TofPairs(workers if "tof_teco" in metrics else 1) as tof:  # tOF flows run on its threads
+        prev: dict[str, object] = {}
+        gt_hw = out_hw = None
+        for i in it:
+            gt = gt_frames[i] if isinstance(gt_frames[i], np.ndarray) else _read_rgb(Path(gt_frames[i]))
+            out = out_frames[i] if isinstance(out_frames[i], np.ndarray) else _read_rgb(Path(out_frames[i]))
+            gt_hw = _same_size(gt, gt_hw, f"{desc or 'sequence'}: ground-truth", i, gt_frames[i])
+            out_hw = _same_size(out, out_hw, f"{desc or 'sequence'}: output", i, out_frames[i])
+            if out.shape[0] < gt.shape[0] or out.shape[1] < gt.shape[1]:
+                raise ValueError(
+                    f"{desc or 'sequence'} frame {i}: output {out.shape[:2]} is smaller than the ground truth "
+                    f"{gt.shape[:2]}; outputs must be at ground-truth resolution"
+                )
+            out = out[: gt.shape[0], : gt.shape[1]]  # script: crop an oversized output top-left
+            if need_all:
+                if "psnr_y_basicsr" in metrics:
+                    vals["psnr_y_basicsr"].append(psnr_y_basicsr(gt, out, crop_border))
+                if "ssim_y_basicsr" in metrics:
+                    vals["ssim_y_basicsr"].append(ssim_y_basicsr(gt, out, crop_border))
+                if "psnr_rgb" in metrics:
+                    vals["psnr_rgb"].append(psnr_rgb(gt, out, crop_border))
+            if not need_teco or i < cutfr or i >= n - cutfr:
+                continue
+            temporal = i > cutfr
+            if "tof_teco" in metrics:
+                g_gt, g_out = grey(gt), grey(out)
+                if temporal:
+                    tof.submit(prev["g_gt"], g_gt, prev["g_out"], g_out)
+                prev["g_gt"], prev["g_out"] = g_gt, g_out
+            gt_c, out_c = crop_8x8(gt), crop_8x8(out)
+            if "psnr_y_teco" in metrics:
+                vals["psnr_y_teco"].append(psnr_y_teco(gt_c, out_c))
+            if "ssim_y_teco" in metrics:
+                vals["ssim_y_teco"].append(ssim_y_teco(gt_c, out_c))
+            if any(m in _LPIPS_METRICS for m in metrics):
+                # each frame's features are computed once (ground truth and output in one batch) and reused
+                # for LPIPS and both tLP distances
+                f_gt, f_out = lpips_model.frames_features(gt_c, out_c)
+                with torch.no_grad():
+                    if "lpips_teco" in metrics:
+                        vals["lpips_teco"].append(float(lpips_model.distance_from_features(f_gt, f_out)[0]))
+                    if "tlp_teco" in metrics and temporal:
+                        d_gt = float(lpips_model.distance_from_features(prev["f_gt"], f_gt)[0])
+                        d_out = float(lpips_model.distance_from_features(prev["f_out"], f_out)[0])
+                        vals["tlp_teco"].append(abs(d_gt - d_out) * 100.0)
+                prev["f_gt"], prev["f_out"] = f_gt, f_out
         if "tof_teco" in metrics:
-            g_gt, g_out = grey(gt), grey(out)
-            if temporal:
-                vals["tof_teco"].append(tof_teco_from_grey(prev["g_gt"], g_gt, prev["g_out"], g_out))
-            prev["g_gt"], prev["g_out"] = g_gt, g_out
-        gt_c, out_c = crop_8x8(gt), crop_8x8(out)
-        if "psnr_y_teco" in metrics:
-            vals["psnr_y_teco"].append(psnr_y_teco(gt_c, out_c))
-        if "ssim_y_teco" in metrics:
-            vals["ssim_y_teco"].append(ssim_y_teco(gt_c, out_c))
-        if any(m in _LPIPS_METRICS for m in metrics):
-            # each frame's features are computed once and reused for LPIPS and both tLP distances
-            f_gt, f_out = lpips_model.frame_features(gt_c), lpips_model.frame_features(out_c)
-            with torch.no_grad():
-                if "lpips_teco" in metrics:
-                    vals["lpips_teco"].append(float(lpips_model.distance_from_features(f_gt, f_out)[0]))
-                if "tlp_teco" in metrics and temporal:
-                    d_gt = float(lpips_model.distance_from_features(prev["f_gt"], f_gt)[0])
-                    d_out = float(lpips_model.distance_from_features(prev["f_out"], f_out)[0])
-                    vals["tlp_teco"].append(abs(d_gt - d_out) * 100.0)
-            prev["f_gt"], prev["f_out"] = f_gt, f_out
+            vals["tof_teco"] = tof.values()
     return vals
 
 
@@ -308,6 +323,99 @@ def evaluate_vsr_videos(
         raise KeyError(f"no output video for ground-truth video(s) {missing} (outputs: {sorted(outputs)})")
     seqs = {k: (list(ground_truth[k]), list(outputs[k])) for k in ground_truth}
     return _evaluate(seqs, metrics, lpips_weights, lpips_model, progress, crop_border, cutfr, keep_per_frame, {})
+
+
+BASELINES: dict[str, str] = {
+    "bicubic": "TF-style bicubic x scale (Keys a=-0.75, top-left aligned: LR pixel i at HR pixel s*i), the BD "
+    "model's skip (vidgan.nn.bicubic.upsample_bicubic); aligned with BD-degraded LR",
+    "bilinear": "bilinear x scale, align_corners=False (centre aligned: LR pixel i at HR s*i+(s-1)/2), the BI "
+    "model's skip; aligned with BI- or area-downsampled LR",
+}
+
+
+class _Upsampled(Sequence):
+    """Lazy uint8 frames: LR frame ``i`` (path or array) upsampled by ``method``, ``clip(round(255 x))``."""
+
+    def __init__(self, frames: Sequence[str | Path | np.ndarray], method: str, scale: int) -> None:
+        self.frames, self.method, self.scale = list(frames), method, scale
+        self._last: tuple[int, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return len(self.frames)
+
+    def __getitem__(self, i: int) -> np.ndarray:  # type: ignore[override]
+        if self._last is not None and self._last[0] == i:
+            return self._last[1]
+        f = self.frames[i]
+        lr = f if isinstance(f, np.ndarray) else _read_rgb(Path(f))
+        out = upsample_frame(lr, self.method, self.scale)
+        self._last = (i, out)
+        return out
+
+
+def upsample_frame(lr: np.ndarray, method: str, scale: int) -> np.ndarray:
+    """uint8 ``(h, w, 3)`` -> uint8 ``(s*h, s*w, 3)`` with a :data:`BASELINES` upsampler (float32, rounded)."""
+    x = torch.from_numpy(np.array(lr, copy=True)).permute(2, 0, 1)[None].to(torch.float32) / 255.0
+    if method == "bicubic":
+        from vidgan.nn.bicubic import upsample_bicubic
+
+        y = upsample_bicubic(x, scale)
+    elif method == "bilinear":
+        y = torch.nn.functional.interpolate(x, scale_factor=scale, mode="bilinear", align_corners=False)
+    else:
+        raise ValueError(f"baseline {method!r}: unknown — choose from {sorted(BASELINES)}")
+    return (y[0] * 255.0).round().clamp_(0, 255).to(torch.uint8).permute(1, 2, 0).numpy()
+
+
+def evaluate_vsr_baseline(
+    lr: str | Path,
+    ground_truth: str | Path,
+    method: str = "bicubic",
+    scale: int = 4,
+    metrics: Sequence[str] = DEFAULT_VSR_METRICS,
+    lpips_weights: str | Path | None = None,
+    progress: bool = False,
+    crop_border: int = 4,
+    cutfr: int = 2,
+    lpips_model: torch.nn.Module | None = None,
+    keep_per_frame: bool = True,
+) -> list[MetricResult]:
+    """:func:`evaluate_vsr` of a non-learned baseline: the LR frames under ``lr`` (a frame folder or a folder of
+    sequence folders, matched to the ground truth like outputs) upsampled ``scale`` x by ``method`` (see
+    :data:`BASELINES`), scored with the same protocol. Each result's protocol starts with ``method``."""
+    if method not in BASELINES:
+        raise ValueError(f"baseline {method!r}: unknown — choose from {sorted(BASELINES)}")
+    if scale < 1:
+        raise ValueError(f"scale: must be >= 1, got {scale} — pass the super-resolution factor, e.g. 4")
+    gt_seqs, lr_seqs = find_sequences(ground_truth), find_sequences(lr)
+    if len(gt_seqs) == 1 and len(lr_seqs) == 1:
+        pairs = {next(iter(gt_seqs)): (next(iter(gt_seqs.values())), next(iter(lr_seqs.values())))}
+    else:
+        missing = sorted(set(gt_seqs) - set(lr_seqs))
+        if missing:
+            raise FileNotFoundError(
+                f"{lr}: no LR sequence for ground-truth sequence(s) {missing}; sequences are matched by subfolder "
+                f"name (LR has {sorted(lr_seqs)})"
+            )
+        pairs = {k: (gt_seqs[k], lr_seqs[k]) for k in gt_seqs}
+    seqs = {}
+    for name, (g, low) in pairs.items():
+        gt_frames, lr_frames = list_frames(g), list_frames(low)
+        with Image.open(gt_frames[0]) as a, Image.open(lr_frames[0]) as b:
+            if b.height * scale < a.height or b.width * scale < a.width:
+                raise ValueError(
+                    f"{low}: LR frames {b.height}x{b.width} x{scale} are smaller than the ground truth "
+                    f"{a.height}x{a.width} — pass the right --scale, or the LR frames made from this ground truth"
+                )
+        seqs[name] = (gt_frames, _Upsampled(lr_frames, method, scale))
+    extra = {
+        "method": method,
+        "upsampler": BASELINES[method],
+        "scale": scale,
+        "lr": str(lr),
+        "ground_truth": str(ground_truth),
+    }
+    return _evaluate(seqs, metrics, lpips_weights, lpips_model, progress, crop_border, cutfr, keep_per_frame, extra)
 
 
 def _evaluate(

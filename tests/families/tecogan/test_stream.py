@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from vidgan.families.tecogan.convert import import_weights
+from vidgan.families.tecogan.fused import FastFRNet
 from vidgan.families.tecogan.generator import FRNet
 from vidgan.families.tecogan.stream import StreamingUpscaler, load_upscaler
 
@@ -98,3 +99,40 @@ def test_frame_size_change_is_a_clear_error():
     frames = _frames(8) + [np.zeros((16, 16, 3), np.uint8)]
     with pytest.raises(ValueError, match="frame 8: size"):
         list(StreamingUpscaler(_tiny()).upscale(frames))
+
+
+@pytest.mark.parametrize("compat", ["pt", "tf"])
+def test_fast_copy_matches_model_step(compat):
+    """The fused channels_last copy (default) and its unfused fallback give ``FRNet.step``'s frames."""
+    torch.manual_seed(0)
+    g = FRNet(nf=8, num_blocks=2, compat=compat).eval()
+    with torch.no_grad():
+        g.fnet.flow[2].weight.mul_(30)
+    frames = _frames(4, 20, 28)  # not a multiple of 8: the padded flow
+    ref = list(StreamingUpscaler(g, fast=False).upscale_float(frames))
+    for up in (StreamingUpscaler(g), StreamingUpscaler(g, fast=False)):
+        outs = list(up.upscale_float(frames))
+        assert all((a - b).abs().max() <= 1e-5 for a, b in zip(outs, ref, strict=True))
+    unfused = FastFRNet(g, fuse=False)
+    lr = torch.rand(1, 3, 20, 28)
+    hr = torch.rand(1, 3, 80, 112)
+    with torch.no_grad():
+        want = g.step(lr, lr.flip(-1), hr)
+    assert (unfused.step(lr, lr.flip(-1), hr) - want).abs().max() <= 1e-5
+    assert (FastFRNet(g).step(lr, lr.flip(-1), hr) - want).abs().max() <= 1e-5
+    # bf16: convolutions in bf16, flow/warp/skip in float32; the model itself is left as it was
+    b = FastFRNet(g, "bf16").step(lr, lr.flip(-1), hr)
+    assert b.dtype == torch.float32 and 0 < (b - want).abs().max() < 0.05
+    assert all(p.dtype == torch.float32 and p.is_contiguous() for p in g.parameters())
+
+
+def test_stream_options():
+    from vidgan.families.api import StreamOptions
+    from vidgan.families.tecogan import _stream
+
+    g = _tiny()
+    assert _stream({"generator": g}, StreamOptions(extra={"fast": False})).fast is False
+    with pytest.raises(ValueError, match="knows only"):
+        _stream({"generator": g}, StreamOptions(extra={"seed": 1}))
+    with pytest.raises(ValueError, match="true or false"):
+        _stream({"generator": g}, StreamOptions(extra={"compile": 1}))

@@ -11,6 +11,11 @@ of the [0, 1]-space output (the PyTorch port's PNG writing).
 Optional tiling (``tile > 0``, not the default): each LR tile (with an ``overlap`` margin) runs its own
 recurrence; only the tile centres are kept. Results differ slightly from whole-frame inference near
 tile seams (flows are estimated per tile); use it when the frame does not fit in memory.
+
+Speed: by default each video runs on :class:`~.fused.FastFRNet`, a channels_last copy of the model with
+fused conv + activation kernels and (bf16) weights cast once; ``fast=False`` runs ``FRNet.step`` itself
+(under bf16 autocast for ``dtype="bf16"``). ``compile=True`` (off by default) wraps the step in
+``torch.compile`` (tens of seconds of compilation per process and frame size; see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from vidgan.core.config import from_dict
 
 from .config import Config
 from .convert import port_generator_config, read_generator_state
+from .fused import FastFRNet
 from .generator import FRNet
 
 __all__ = ["load_upscaler", "StreamingUpscaler"]
@@ -68,8 +74,11 @@ def _to_uint8(x: Tensor) -> np.ndarray:
 class StreamingUpscaler:
     """``upscale(frames)``: iterable of uint8 ``(h, w, 3)`` -> iterator of uint8 ``(s*h, s*w, 3)``.
 
-    model: an eval-mode :class:`FRNet` (works in [0, 1]). dtype: ``"fp32"`` or ``"bf16"`` (autocast; the
-    recurrent state stays float32). tile: LR tile side (0 = whole frames), overlap: LR margin per side.
+    model: an eval-mode :class:`FRNet` (works in [0, 1]). dtype: ``"fp32"`` or ``"bf16"`` (the recurrent
+    state stays float32). tile: LR tile side (0 = whole frames), overlap: LR margin per side.
+    fast: run a fused channels_last copy of the model (its weights when the upscaler is built; see the
+    module docstring), else ``model.step`` (bf16 by autocast). compile: ``torch.compile`` the step (off by
+    default).
     """
 
     def __init__(
@@ -80,6 +89,8 @@ class StreamingUpscaler:
         warmup: int = 5,
         tile: int = 0,
         overlap: int = 8,
+        fast: bool = True,
+        compile: bool = False,
     ) -> None:
         if tile and tile < 8:
             raise ValueError(f"--tile {tile}: tiles must be at least 8 LR pixels (FNet pools three times)")
@@ -89,7 +100,17 @@ class StreamingUpscaler:
         self.warmup = warmup
         self.tile = tile
         self.overlap = overlap
+        self.fast = fast
+        self.compile = compile
         self._state: dict[tuple[int, int], tuple[Tensor, Tensor]] = {}
+        # the fast copy holds the model's weights as they are now (build a new upscaler after changing them)
+        self._run = FastFRNet(model, dtype).step if fast else self._model_step
+        if compile:
+            self._run = torch.compile(self._run)
+
+    def _model_step(self, lr: Tensor, lr_prev: Tensor, hr_prev: Tensor) -> Tensor:
+        with self._autocast():
+            return self.model.step(lr, lr_prev, hr_prev).float()
 
     def _autocast(self):
         if self.dtype == "bf16":
@@ -121,8 +142,7 @@ class StreamingUpscaler:
             lr_prev, hr_prev = self._state.get(
                 key, (torch.zeros_like(lr_t), lr_t.new_zeros(1, c, s * lr_t.shape[2], s * lr_t.shape[3]))
             )
-            with self._autocast():
-                hr = self.model.step(lr_t, lr_prev, hr_prev).float()
+            hr = self._run(lr_t, lr_prev, hr_prev)
             self._state[key] = (lr_t, hr)
             th = min(self.tile, h - cy) if self.tile else h
             tw = min(self.tile, w - cx) if self.tile else w
