@@ -8,8 +8,9 @@ All videos are uint8 ``(T, H, W, 3)`` RGB with ``H = W = size``.
   bouncing off the walls at constant velocity (Moving-MNIST-like, no MNIST download).
 * ``bouncing-shapes``: 1-3 coloured circles/squares bouncing on a dark background.
 * ``photo-pans``: smooth pans + zooms over scikit-image's bundled photos (for super-resolution).
-* ``detail-pans``: slow sub-pixel pans over the bundled photos, text pages and textures at their native
-  resolution (windows 1-1.4x the output side, bicubic resampling): fine detail for training VSR on a CPU.
+* ``detail-pans``: slow sub-pixel pans over the bundled photos, text pages and textures at about their native
+  resolution, each frame rendered at 4x and Gaussian-blurred (sigma 1.5) + subsampled like Vid4's published
+  frames: camera-like fine detail for training VSR on a CPU.
 
 A source string may carry options: ``"moving-digits:num_videos=64,video_frames=24"``.
 """
@@ -227,22 +228,26 @@ class SyntheticVideos:
         return out
 
     def _detail(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
-        s = self.size
-        photo = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], round(1.5 * s))
+        # Frames are made the way Vid4's published frames were: rendered at 4x, blurred (Gaussian sigma 1.5) and
+        # subsampled, so they carry camera-like, slightly aliased fine detail rather than interpolation blur.
+        s, k = self.size, 4
+        big = k * s
+        photo = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], round(1.2 * big))
         ph, pw = photo.shape[:2]
-        z = rng.uniform(1.0, 1.4)  # window side / output side, constant: a pan, not a zoom
-        half = z * s / 2
+        z = rng.uniform(0.8, 1.2)  # window side / rendered side: the photo at about its native scale
+        half = z * big / 2
         c0 = np.array([rng.uniform(half, ph - half), rng.uniform(half, pw - half)])
         # a straight pan of 0.3-2.5 output pixels per frame in a random direction, reflected at the photo edges
         ang = rng.uniform(0, 2 * np.pi)
-        v = rng.uniform(0.3, 2.5) * z * np.array([np.sin(ang), np.cos(ang)])
+        v = rng.uniform(0.3, 2.5) * k * z * np.array([np.sin(ang), np.cos(ang)])
         span = np.array([ph - 2 * half, pw - 2 * half])
         centre = _bounce((c0 - half)[None], v[None], t, span[None])[:, 0] + half  # (T, 2) as (y, x)
         out = np.empty((len(t), s, s, 3), np.uint8)
         for f in range(len(t)):
             cy, cx = centre[f]
-            m = np.array([[z, 0, cx - z * s / 2 + (z - 1) / 2], [0, z, cy - z * s / 2 + (z - 1) / 2]])
-            out[f] = cv2.warpAffine(
-                photo, m, (s, s), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
+            m = np.array([[z, 0, cx - z * big / 2 + (z - 1) / 2], [0, z, cy - z * big / 2 + (z - 1) / 2]])
+            frame = cv2.warpAffine(
+                photo, m, (big, big), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REFLECT
             )
+            out[f] = cv2.GaussianBlur(frame, (0, 0), 1.5)[::k, ::k]
         return out
