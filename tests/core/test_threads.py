@@ -33,9 +33,20 @@ def test_env_overrides_win(monkeypatch):
 def test_automatic_count_follows_a_resumed_run(monkeypatch):
     monkeypatch.delenv("VIDGAN_THREADS", raising=False)
     monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    monkeypatch.setattr(threads, "choose_threads", lambda: 1)
+    monkeypatch.setattr(threads, "choose_threads", lambda **kw: 1)
+    monkeypatch.setattr(threads, "busy_cores", lambda: 0.0)
     assert configure_threads()[0] == 1
     assert follow_run(2) and torch.get_num_threads() == 2  # the run's own count, for bitwise resume
     assert not follow_run(2) and not follow_run(None)
     monkeypatch.setattr(threads, "_automatic", False)  # a count the user fixed is never replaced
     assert not follow_run(1) and torch.get_num_threads() == 2
+
+
+def test_busy_cores_reads_proc_stat(monkeypatch):
+    samples = iter([(100, 200), (150, 300)])  # idle 50 of 100 jiffies: half the machine busy
+    monkeypatch.setattr(threads, "_cpu_times", lambda: next(samples))
+    monkeypatch.setattr(threads.time, "sleep", lambda s: None)
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 4)
+    assert threads.busy_cores() == pytest.approx(2.0)
+    monkeypatch.setattr(threads, "_cpu_times", lambda: None)
+    assert threads.busy_cores() is None
