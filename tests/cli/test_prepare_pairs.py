@@ -112,3 +112,25 @@ def test_too_small_frames_are_skipped_with_a_reason(tmp_path, capsys):
     assert prepare.run(parse([str(tmp_path / "raw"), str(tmp_path / "out"), "--crop", "none", "--pairs", "bd"])) == 1
     err = capsys.readouterr().err
     assert "too small for --pairs bd --scale 4" in err and not os.path.exists(tmp_path / "out")
+
+
+def test_prepared_outputs_honour_the_umask(tmp_path):
+    """The dataset folder / zip is created as a private temporary and renamed: it must end with the umask's mode."""
+    import os
+    import stat
+
+    from vidgan.cli.main import main
+    from vidgan.data.synthetic import SyntheticVideos
+    from vidgan.io import write_video
+
+    src = tmp_path / "src"
+    src.mkdir()
+    write_video(src / "a.mp4", SyntheticVideos("photo-pans", 1, 4, 32).video(0))
+    old = os.umask(0o022)
+    try:
+        for fmt, dst in (("frames", tmp_path / "frames"), ("zip", tmp_path / "data.zip")):
+            assert main(["prepare", str(src), str(dst), "--format", fmt, "-q"]) == 0
+            want = 0o755 if fmt == "frames" else 0o644
+            assert stat.S_IMODE(dst.stat().st_mode) == want, fmt
+    finally:
+        os.umask(old)

@@ -42,7 +42,7 @@ from PIL import Image
 
 from vidgan.cli import _console as console
 from vidgan.cli._common import add_common, new_parser
-from vidgan.core.atomic import remove_stale_temporaries, temp_prefix
+from vidgan.core.atomic import apply_umask, remove_stale_temporaries, temp_prefix
 
 
 def add_parser(sub) -> None:
@@ -207,6 +207,7 @@ def _remove(path: str) -> None:
 
 def _install(tmp: str, dst: str) -> None:
     """Move the finished ``tmp`` to ``dst``; an existing ``dst`` is replaced only once ``tmp`` is complete."""
+    apply_umask(tmp)  # mkdtemp / mkstemp made it 0700 / 0600: give it the mode a plain mkdir / open would
     if os.path.isdir(dst) and not os.path.islink(dst):
         old = tempfile.mkdtemp(prefix=f".{os.path.basename(dst)}.", suffix=".old", dir=os.path.dirname(dst))
         os.replace(dst, os.path.join(old, "d"))  # a rename: dst is never half-deleted
