@@ -34,10 +34,10 @@ from torch.utils.data import DataLoader, Dataset
 
 import vidgan
 from vidgan.core import dist
-from vidgan.core.threads import follow_run
 from vidgan.core.atomic import atomic_write
 from vidgan.core.config import dump_yaml, to_dict
 from vidgan.core.seed import derive_seed, make_generator, rng_state, seed_everything, set_rng_state
+from vidgan.core.threads import follow_run
 from vidgan.core.video import to_uint8
 from vidgan.engine import checkpoint as ckpt_io
 from vidgan.engine.config import RunConfig
