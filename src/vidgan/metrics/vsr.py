@@ -106,6 +106,20 @@ def find_sequences(root: str | Path) -> dict[str, Path]:
     return seqs
 
 
+def pair_sequences(ground_truth: str | Path, other: str | Path, what: str) -> dict[str, tuple[Path, Path]]:
+    """Ground-truth sequences matched with ``other``'s (outputs or LR) by subfolder name; one each: paired as is."""
+    gt_seqs, other_seqs = find_sequences(ground_truth), find_sequences(other)
+    if len(gt_seqs) == 1 and len(other_seqs) == 1:
+        return {next(iter(gt_seqs)): (next(iter(gt_seqs.values())), next(iter(other_seqs.values())))}
+    missing = sorted(set(gt_seqs) - set(other_seqs))
+    if missing:
+        raise FileNotFoundError(
+            f"{other}: no {what} sequence for ground-truth sequence(s) {missing}; sequences are matched by "
+            f"subfolder name ({what} has {sorted(other_seqs)})"
+        )
+    return {k: (gt_seqs[k], other_seqs[k]) for k in gt_seqs}
+
+
 def _read_rgb(path: Path) -> np.ndarray:
     """uint8 RGB frame; 16-bit / float frames are refused (never clipped), declared pixels bounded first."""
     from vidgan.io import read_image
@@ -285,22 +299,12 @@ def evaluate_vsr(
         keep_per_frame: include per-frame values in each result's protocol.
     """
     metrics = tuple(metrics)
-    gt_seqs, out_seqs = find_sequences(ground_truth), find_sequences(outputs)
-    if len(gt_seqs) == 1 and len(out_seqs) == 1:
-        pairs = {next(iter(gt_seqs)): (next(iter(gt_seqs.values())), next(iter(out_seqs.values())))}
-    else:
-        missing = sorted(set(gt_seqs) - set(out_seqs))
-        if missing:
-            raise FileNotFoundError(
-                f"{outputs}: no output sequence for ground-truth sequence(s) {missing}; sequences are "
-                f"matched by subfolder name (outputs have {sorted(out_seqs)})"
-            )
-        pairs = {k: (gt_seqs[k], out_seqs[k]) for k in gt_seqs}
+    pairs = pair_sequences(ground_truth, outputs, "output")
     seqs = {name: (list_frames(g), list_frames(o)) for name, (g, o) in pairs.items()}
     extra = {
         "outputs": str(outputs),
         "ground_truth": str(ground_truth),
-        "ignored_output_sequences": sorted(set(out_seqs) - set(gt_seqs)) if len(pairs) > 1 else [],
+        "ignored_output_sequences": sorted(set(find_sequences(outputs)) - set(pairs)) if len(pairs) > 1 else [],
     }
     return _evaluate(seqs, metrics, lpips_weights, lpips_model, progress, crop_border, cutfr, keep_per_frame, extra)
 
@@ -387,17 +391,7 @@ def evaluate_vsr_baseline(
         raise ValueError(f"baseline {method!r}: unknown — choose from {sorted(BASELINES)}")
     if scale < 1:
         raise ValueError(f"scale: must be >= 1, got {scale} — pass the super-resolution factor, e.g. 4")
-    gt_seqs, lr_seqs = find_sequences(ground_truth), find_sequences(lr)
-    if len(gt_seqs) == 1 and len(lr_seqs) == 1:
-        pairs = {next(iter(gt_seqs)): (next(iter(gt_seqs.values())), next(iter(lr_seqs.values())))}
-    else:
-        missing = sorted(set(gt_seqs) - set(lr_seqs))
-        if missing:
-            raise FileNotFoundError(
-                f"{lr}: no LR sequence for ground-truth sequence(s) {missing}; sequences are matched by subfolder "
-                f"name (LR has {sorted(lr_seqs)})"
-            )
-        pairs = {k: (gt_seqs[k], lr_seqs[k]) for k in gt_seqs}
+    pairs = pair_sequences(ground_truth, lr, "LR")
     seqs = {}
     for name, (g, low) in pairs.items():
         gt_frames, lr_frames = list_frames(g), list_frames(low)
