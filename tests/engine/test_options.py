@@ -65,7 +65,8 @@ def test_ctrl_c_saves_a_checkpoint_to_resume_from(tmp_path, monkeypatch):
     monkeypatch.setattr(_Trainer, "iteration", interrupt_on_third)
     with pytest.raises(KeyboardInterrupt):
         _run(tmp_path, ["train.checkpoint_every_clips=1000000"], clips=10)
-    assert ckpt_io.load(tmp_path)["progress"] == {"step": 2, "clips_seen": 4}
+    progress = ckpt_io.load(tmp_path)["progress"]
+    assert (progress["step"], progress["clips_seen"]) == (2, 4) and progress["threads"] >= 1
 
 
 def test_ema_rampup_follows_a_short_run(tmp_path):
