@@ -139,16 +139,15 @@ class TGANv2Objective:
                 with torch.no_grad():
                     fakes = self._fakes(gen, n, ctx, device)
             x_real = [x.detach().requires_grad_(True) for x in reals]
+            # Two D calls, reals then fakes, as the official code. (One call on [real; fake] was tried: R1's
+            # input-gradient pass and its double backward then run through the fake half too; measured on the port
+            # preset's D phase, 2 threads, quiet: 0.70 -> 0.58 s at batch 8, 2.91 -> 1.99 s at batch 32.)
             if cpu_bf16_active():  # R1's double backward needs the real forward in fp32 (losses.gan)
                 with double_backward_precision():
                     y_real = dis(x_real)
-                y_fake = dis([f.detach() for f in fakes])
             else:
-                # one D call on [real; fake] per level (D has no normalisation, so this equals the official
-                # two calls): one forward and one backward per phase
-                y_all = dis([torch.cat([r, f.detach()]) for r, f in zip(x_real, fakes)])
-                y_real = [y[: r.shape[0]] for y, r in zip(y_all, x_real)]
-                y_fake = [y[r.shape[0] :] for y, r in zip(y_all, x_real)]
+                y_real = dis(x_real)
+            y_fake = dis([f.detach() for f in fakes])
             loss_dis, _ = gan_losses(y_real, y_fake, self.cfg.level_loss)
             loss_gp, grads = r1_penalty(y_real, x_real, self.cfg)
             ctx.logs["g"] = grads[-1].detach().float().mean()  # official "g": last level's mean
