@@ -84,37 +84,33 @@ def _glyph(digit: int, height: int) -> np.ndarray:
     return np.asarray(ink.resize((w, height), Image.Resampling.BILINEAR), dtype=np.uint8)
 
 
-@lru_cache(maxsize=16)
-def _photo(name: str, min_side: int) -> np.ndarray:
-    """A bundled scikit-image photo as uint8 ``(H, W, 3)``, area-resized so its short side is ``min_side``."""
-    import skimage.data
-
-    img = getattr(skimage.data, name)()
-    if img.ndim == 2:
-        img = np.repeat(img[:, :, None], 3, axis=2)  # gray photos (camera) -> RGB
-    img = np.ascontiguousarray(img[:, :, :3]).astype(np.uint8)
-    h, w = img.shape[:2]
-    s = min_side / min(h, w)
-    return cv2.resize(img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_AREA)
-
-
-@lru_cache(maxsize=32)
-def _native(name: str, min_side: int) -> np.ndarray:
-    """A bundled scikit-image image as uint8 ``(H, W, 3)`` at its own resolution, enlarged (cubic) only when its
-    short side is below ``min_side``."""
+def _bundled_rgb(name: str) -> np.ndarray:
+    """A bundled scikit-image image as uint8 ``(H, W, 3)`` (gray images such as ``camera`` replicated to RGB)."""
     import skimage.data
 
     img = getattr(skimage.data, name)()
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
-    img = np.ascontiguousarray(img[:, :, :3]).astype(np.uint8)
+    return np.ascontiguousarray(img[:, :, :3]).astype(np.uint8)
+
+
+def _short_side(img: np.ndarray, side: int, interpolation: int) -> np.ndarray:
     h, w = img.shape[:2]
-    if min(h, w) < min_side:
-        s = min_side / min(h, w)
-        img = cv2.resize(
-            img, (max(min_side, round(w * s)), max(min_side, round(h * s))), interpolation=cv2.INTER_CUBIC
-        )
-    return img
+    s = side / min(h, w)
+    return cv2.resize(img, (max(side, round(w * s)), max(side, round(h * s))), interpolation=interpolation)
+
+
+@lru_cache(maxsize=16)
+def _photo(name: str, min_side: int) -> np.ndarray:
+    """A bundled photo, area-resized so its short side is ``min_side``."""
+    return _short_side(_bundled_rgb(name), min_side, cv2.INTER_AREA)
+
+
+@lru_cache(maxsize=32)
+def _native(name: str, min_side: int) -> np.ndarray:
+    """A bundled image at its own resolution, enlarged (cubic) only when its short side is below ``min_side``."""
+    img = _bundled_rgb(name)
+    return _short_side(img, min_side, cv2.INTER_CUBIC) if min(img.shape[:2]) < min_side else img
 
 
 @dataclass(frozen=True)
