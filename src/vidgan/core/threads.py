@@ -73,6 +73,8 @@ def configure_threads() -> tuple[int, str]:
     """
     import torch
 
+    global _automatic
+    _automatic = False
     env = os.environ.get("VIDGAN_THREADS", "").strip()
     if env:
         try:
@@ -85,7 +87,6 @@ def configure_threads() -> tuple[int, str]:
         return n, "VIDGAN_THREADS"
     if os.environ.get("OMP_NUM_THREADS", "").strip():
         return torch.get_num_threads(), "OMP_NUM_THREADS"
-    global _automatic
     _automatic = True
     busy = busy_cores()
     n = choose_threads(load=busy)
