@@ -45,3 +45,39 @@ def test_torch_cpu_bf16_conv3d_weight_gradient_is_nan_at_64px():
     x = torch.randn(4, 32, 1, 64, 64)
     got, _ = _weight_grad(conv, x, True)
     assert not torch.isfinite(got).all()
+
+
+@pytest.mark.parametrize("kernel, padding", [(3, 1), ((1, 3, 3), (0, 1, 1)), ((3, 1, 1), (1, 0, 0))])
+def test_single_frame_shortcut_is_the_same_function(kernel, padding):
+    """One input frame runs as conv2d with the kernel's centre time slice: output, input gradient, weight gradient
+    and the R1-style double backward match torch's conv3d to fp32 rounding."""
+    torch.manual_seed(0)
+    a = Conv3d(5, 7, kernel, padding=padding)
+    b = torch.nn.Conv3d(5, 7, kernel, padding=padding)
+    b.load_state_dict(a.state_dict())
+    x0 = torch.randn(3, 5, 1, 9, 9)
+    outs = []
+    for conv in (a, b):
+        x = x0.clone().requires_grad_(True)
+        y = conv(x)
+        (gx,) = torch.autograd.grad(y.square().sum(), x, create_graph=True)
+        conv.zero_grad()
+        (y.sum() + gx.square().sum()).backward()
+        outs.append((y.detach(), gx.detach(), conv.weight.grad.clone(), conv.bias.grad.clone()))
+    for got, ref in zip(*outs):
+        assert got.shape == ref.shape
+        torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-5 * ref.abs().max().item())
+
+
+def test_single_frame_shortcut_skips_conv3d(monkeypatch):
+    """The shortcut is really taken (a conv3d over the padding would be right too, only slower)."""
+    conv = Conv3d(2, 3, 3, padding=1)
+
+    def no_conv3d(*args, **kwargs):
+        raise AssertionError("conv3d called for a single-frame input")
+
+    monkeypatch.setattr(torch.nn.functional, "conv3d", no_conv3d)
+    monkeypatch.setattr(torch, "conv3d", no_conv3d)
+    assert conv(torch.randn(1, 2, 1, 6, 6)).shape == (1, 3, 1, 6, 6)
+    with pytest.raises(AssertionError, match="conv3d called"):
+        conv(torch.randn(1, 2, 2, 6, 6))

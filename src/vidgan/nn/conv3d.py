@@ -10,6 +10,12 @@ frames whose channels are the ``kt`` time-shifted copies of the input (the same 
 ``(O, C, kt, kh, kw)`` -> ``(O, kt*C, kh, kw)``; max relative error ~3e-3, bf16 rounding, for output and both
 gradients); other temporal-padding cases pad the time axis explicitly. In fp32 this is a plain ``nn.Conv3d``
 (same parameters, same state-dict keys, bit-identical outputs).
+
+Single-frame inputs (any dtype): with "same" zero temporal padding only the kernel's centre slice meets data, so
+``(N, C, 1, H, W)`` runs as one conv2d with ``weight[:, :, kt // 2]`` — the other ``kt - 1`` slices would
+multiply padding zeros (oneDNN computes them: the TGANv2 port preset's 32² and 64² discriminator levels are
+single-frame, and its D step took 0.73 s at batch 8 with them vs 0.46 s without). Same function; fp32
+results differ from conv3d's only by summation order.
 """
 
 from __future__ import annotations
@@ -35,12 +41,31 @@ def conv3d_via_conv2d(x: Tensor, weight: Tensor, bias: Tensor | None, padding_hw
 
 
 class Conv3d(nn.Conv3d):
-    """Drop-in ``nn.Conv3d`` (zero padding) with the CPU-bf16 workarounds above."""
+    """Drop-in ``nn.Conv3d`` (zero padding) with the single-frame shortcut and the CPU-bf16 workarounds above."""
 
     def forward(self, x: Tensor) -> Tensor:  # x: (N, C, T, H, W)
         pt = self.padding[0] if isinstance(self.padding, tuple) else 0
+        kt = self.kernel_size[0]
+        if (
+            x.dim() == 5
+            and x.shape[2] == 1
+            and isinstance(self.padding, tuple)
+            and self.padding_mode == "zeros"
+            and pt == kt // 2
+            and self.stride[0] == 1
+            and self.dilation[0] == 1
+        ):  # one frame: only the centre time slice of the kernel sees data
+            y = F.conv2d(
+                x[:, :, 0],
+                self.weight[:, :, kt // 2],
+                self.bias,
+                self.stride[1:],
+                self.padding[1:],
+                self.dilation[1:],
+                self.groups,
+            )
+            return y.unsqueeze(2)
         if x.device.type == "cpu" and torch.is_autocast_enabled("cpu") and self.padding_mode == "zeros":
-            kt = self.kernel_size[0]
             simple = self.stride == (1, 1, 1) and self.dilation == (1, 1, 1) and self.groups == 1
             if simple and kt % 2 == 1 and pt == kt // 2:
                 return conv3d_via_conv2d(x, self.weight, self.bias, tuple(self.padding[1:]))

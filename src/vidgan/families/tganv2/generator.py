@@ -86,7 +86,10 @@ class GenBlock(nn.Module):
             nn.init.zeros_(conv.bias)
 
     def forward(self, x: Tensor) -> Tensor:
-        h = F.interpolate(F.relu(self.b1(x)), scale_factor=2, mode="nearest")
+        h = F.relu(self.b1(x))
+        if torch.is_autocast_enabled(h.device.type):  # cast before the 4x larger nearest upsampling (the same
+            h = h.to(torch.get_autocast_dtype(h.device.type))  # values: nearest copies commute with the cast)
+        h = F.interpolate(h, scale_factor=2, mode="nearest")
         h = self.c2(F.relu(self.b2(self.c1(h))))
         # a 1x1 conv commutes with nearest upsampling: run it at low resolution (4x cheaper, same maths)
         return h + F.interpolate(self.c_sc(x), scale_factor=2, mode="nearest")
@@ -104,6 +107,13 @@ class Render(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return torch.tanh(self.conv(F.relu(self.bn(x))))
+
+
+def _frame_layout(h: Tensor) -> Tensor:
+    """The per-frame ResNet's layout: channels_last on CPU, where oneDNN's convolutions, BN and nearest
+    upsampling run faster in it (the port preset's G forward + backward: 1.58 -> 1.40 s at batch 32, 0.46 ->
+    0.40 s at batch 8, 2 threads); values differ from NCHW only by summation order."""
+    return h.contiguous(memory_format=torch.channels_last) if h.device.type == "cpu" else h
 
 
 def _to_video(frames: Tensor, n: int) -> Tensor:
@@ -172,7 +182,7 @@ class TGANv2Generator(nn.Module):
         if len(offsets) != 3:
             raise ValueError(f"tganv2 generator: need 3 frame offsets, got {list(offsets)}")
         n = z.shape[0]
-        h = self.frames(z)
+        h = _frame_layout(self.frames(z))
         for block in self.blocks[: cfg.n_pre_blocks]:
             h = block(h)
         outs = [_to_video(self.renders[0](h), n)]
@@ -194,7 +204,7 @@ class TGANv2Generator(nn.Module):
         Call in ``eval()`` mode for the official behaviour (BN running statistics, spec §1.6).
         """
         n = z.shape[0]
-        h = self.frames(z, n_frames)
+        h = _frame_layout(self.frames(z, n_frames))
         for block in self.blocks:
             h = block(h)
         return _to_video(self.renders[-1](h), n)
