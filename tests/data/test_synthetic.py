@@ -46,3 +46,20 @@ def test_source_options_are_validated():
         parse_synthetic_source("moving-digits:num_videos=many")
     with pytest.raises(ValueError, match="choose one of"):
         parse_synthetic_source("moving-mnist")
+
+
+def test_detail_pans_pages_option():
+    """``pages=P``: P % of the videos pan over a generated page; ``pages=0`` is the plain set, video for video."""
+    plain = SyntheticVideos.from_source("detail-pans:num_videos=6,video_frames=3", size=32)
+    zero = SyntheticVideos.from_source("detail-pans:num_videos=6,video_frames=3,pages=0", size=32)
+    pages = SyntheticVideos.from_source("detail-pans:num_videos=6,video_frames=3,pages=100", size=32)
+    for i in range(6):
+        np.testing.assert_array_equal(plain.video(i), zero.video(i))
+        v = pages.video(i)
+        assert v.shape == (3, 32, 32, 3) and not np.array_equal(v, plain.video(i))
+    assert not np.array_equal(pages.video(0), pages.video(1))
+    with pytest.raises(ValueError, match="0 to 100"):
+        parse_synthetic_source("detail-pans:pages=101")
+    with pytest.raises(ValueError, match="detail-pans only"):
+        parse_synthetic_source("photo-pans:pages=50")
+    assert parse_synthetic_source("detail-pans:pages=0") == ("detail-pans", {"pages": 0})

@@ -10,7 +10,9 @@ All videos are uint8 ``(T, H, W, 3)`` RGB with ``H = W = size``.
 * ``photo-pans``: smooth pans + zooms over scikit-image's bundled photos (for super-resolution).
 * ``detail-pans``: slow sub-pixel pans over the bundled photos, text pages and textures at about their native
   resolution, each frame rendered at 4x and Gaussian-blurred (sigma 1.5) + subsampled like Vid4's published
-  frames: camera-like fine detail for training VSR on a CPU.
+  frames: camera-like fine detail for training VSR on a CPU. ``detail-pans:pages=P`` pans over a generated
+  page instead in P % of the videos (ruled tables of numbers, lines of text from 7 px to a quarter of the
+  page, filled panels, light or dark ground; different in every video).
 
 A source string may carry options: ``"moving-digits:num_videos=64,video_frames=24"``.
 """
@@ -30,7 +32,8 @@ from vidgan.data.paired_synthetic import DERIVED  # derived name -> (base set, f
 __all__ = ["SYNTHETIC_NAMES", "SyntheticVideos", "is_synthetic", "parse_synthetic_source"]
 
 SYNTHETIC_NAMES = ("moving-digits", "bouncing-shapes", "photo-pans", "detail-pans", *DERIVED)
-_OPTIONS = {"num_videos": int, "video_frames": int, "size": int}
+_OPTIONS = {"num_videos": int, "video_frames": int, "size": int, "pages": int}
+_OPTION_MIN = {"pages": 0}  # other options must be >= 1
 _PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "camera", "immunohistochemistry", "hubble_deep_field")
 # detail-pans: photos plus text pages and textures (edges and strokes at every scale), used at native size
 _DETAIL = (*_PHOTOS, "page", "text", "brick", "grass", "gravel", "coins", "clock", "moon", "horse", "retina", "cat")
@@ -58,8 +61,12 @@ def parse_synthetic_source(source: str) -> tuple[str, dict[str, int]]:
             opts[key] = _OPTIONS[key](value)
         except ValueError as e:
             raise ValueError(f"option {key} in source {source!r} must be an {_OPTIONS[key].__name__}") from e
-        if opts[key] < 1:
-            raise ValueError(f"option {key} in source {source!r} must be >= 1")
+        if opts[key] < _OPTION_MIN.get(key, 1):
+            raise ValueError(f"option {key} in source {source!r} must be >= {_OPTION_MIN.get(key, 1)}")
+        if key == "pages" and opts[key] > 100:
+            raise ValueError(f"option pages in source {source!r} is a percentage: 0 to 100")
+        if key == "pages" and name != "detail-pans":
+            raise ValueError(f"option pages in source {source!r} applies to detail-pans only; drop it")
     return name, opts
 
 
@@ -82,6 +89,56 @@ def _glyph(digit: int, height: int) -> np.ndarray:
     ink = img.crop(img.getbbox())
     w = max(1, round(ink.width * height / ink.height))
     return np.asarray(ink.resize((w, height), Image.Resampling.BILINEAR), dtype=np.uint8)
+
+
+_PAGE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789      .,:-/()"
+
+
+def _page(rng: np.random.Generator, min_side: int) -> np.ndarray:
+    """A generated printed page at native scale: a ruled table, text in many sizes and colours, filled panels.
+
+    Sharp anti-aliased strokes from 1 px to tens of pixels (the edges a calendar, a poster or a sign shows),
+    different for every ``rng``; uint8 ``(H, W, 3)`` with short side ``min_side``."""
+    h, w = min_side, round(min_side * rng.uniform(1.0, 1.6))
+    dark = rng.uniform() < 0.25
+    bg = rng.integers(0, 60, size=3) if dark else rng.integers(190, 256, size=3)
+    img = Image.new("RGB", (w, h), tuple(int(c) for c in bg))
+    draw = ImageDraw.Draw(img)
+
+    def ink() -> tuple[int, ...]:
+        light = rng.integers(170, 256, size=3) if dark else rng.integers(0, 90, size=3)
+        vivid = rng.integers(0, 256, size=3)
+        return tuple(int(c) for c in (vivid if rng.uniform() < 0.3 else light))
+
+    for _ in range(int(rng.integers(0, 4))):  # coloured panels
+        x0, y0 = rng.uniform(0, w), rng.uniform(0, h)
+        draw.rectangle((x0, y0, x0 + rng.uniform(20, w / 2), y0 + rng.uniform(20, h / 2)), fill=ink())
+    if rng.uniform() < 0.6:  # a ruled table (calendar grid)
+        cols, rows = int(rng.integers(3, 9)), int(rng.integers(3, 8))
+        x0, y0 = rng.uniform(0, w / 4), rng.uniform(0, h / 4)
+        cw, rh = rng.uniform(20, (w - x0) / cols), rng.uniform(16, (h - y0) / rows)
+        width, colour = int(rng.integers(1, 4)), ink()
+        for c in range(cols + 1):
+            draw.line((x0 + c * cw, y0, x0 + c * cw, y0 + rows * rh), fill=colour, width=width)
+        for r in range(rows + 1):
+            draw.line((x0, y0 + r * rh, x0 + cols * cw, y0 + r * rh), fill=colour, width=width)
+        font = _font(max(6, round(min(cw, rh) * rng.uniform(0.3, 0.7))))
+        for c in range(cols):
+            for r in range(rows):
+                if rng.uniform() < 0.8:
+                    xy = (x0 + c * cw + 3, y0 + r * rh + 2)
+                    draw.text(xy, str(int(rng.integers(1, 32))), fill=colour, font=font)
+    for _ in range(int(rng.integers(4, 14))):  # lines of text at random sizes
+        fs = int(np.exp(rng.uniform(np.log(7), np.log(0.25 * min_side))))
+        n = int(rng.integers(3, 30))
+        text = "".join(_PAGE_CHARS[int(j)] for j in rng.integers(0, len(_PAGE_CHARS), size=n))
+        draw.text((rng.uniform(-fs, w - fs), rng.uniform(-fs / 2, h - fs)), text, fill=ink(), font=_font(fs))
+    return np.asarray(img)
+
+
+@lru_cache(maxsize=128)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.load_default(size=size)
 
 
 def _bundled_rgb(name: str) -> np.ndarray:
@@ -122,6 +179,7 @@ class SyntheticVideos:
     video_frames: int = 32
     size: int = 64
     seed: int = 0
+    pages: int = 0  # detail-pans only: percentage of videos panning over a generated page (text, tables, rules)
 
     @classmethod
     def from_source(
@@ -228,7 +286,10 @@ class SyntheticVideos:
         # subsampled, so they carry camera-like, slightly aliased fine detail rather than interpolation blur.
         s, k = self.size, 4
         big = k * s
-        photo = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], round(1.2 * big))
+        if self.pages and rng.uniform(0, 100) < self.pages:
+            photo = _page(rng, round(1.2 * big))
+        else:
+            photo = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], round(1.2 * big))
         ph, pw = photo.shape[:2]
         z = rng.uniform(0.8, 1.2)  # window side / rendered side: the photo at about its native scale
         half = z * big / 2
