@@ -58,6 +58,9 @@ def test_detail_pans_pages_option():
         v = pages.video(i)
         assert v.shape == (3, 32, 32, 3) and not np.array_equal(v, plain.video(i))
     assert not np.array_equal(pages.video(0), pages.video(1))
+    # videos whose pan window is the widest (1.2x): the page must be larger than it (these failed when it was not)
+    big = SyntheticVideos.from_source("detail-pans:num_videos=2048,video_frames=2,pages=100", size=64)
+    assert all(big.video(i, [0]).shape == (1, 64, 64, 3) for i in (1167, 1375, 1902))
     with pytest.raises(ValueError, match="0 to 100"):
         parse_synthetic_source("detail-pans:pages=101")
     with pytest.raises(ValueError, match="detail-pans only"):

@@ -20,6 +20,7 @@ A source string may carry options: ``"moving-digits:num_videos=64,video_frames=2
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -287,7 +288,7 @@ class SyntheticVideos:
         s, k = self.size, 4
         big = k * s
         if self.pages and rng.uniform(0, 100) < self.pages:
-            photo = _page(rng, round(1.2 * big))
+            photo = _page(rng, math.ceil(1.25 * big))  # room for the widest window (1.2 * big)
         else:
             photo = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], round(1.2 * big))
         ph, pw = photo.shape[:2]
