@@ -1,0 +1,34 @@
+"""The generator's CPU speed paths compute the same function as the plain modules."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from vidgan.families.tganv2.generator import ConvLSTMCell, _hidden_conv
+
+
+def test_small_map_conv_gradients_match_conv2d():
+    torch.manual_seed(0)
+    cell = ConvLSTMCell(16, 32)
+    h0 = torch.randn(3, 32, 4, 4)
+    outs = []
+    for fast in (True, False):
+        h = h0.clone().requires_grad_(True)
+        y = _hidden_conv(h, cell.w_hifoc) if fast else F.conv2d(h, cell.w_hifoc.weight, None, 1, 1)
+        cell.zero_grad()
+        (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+        outs.append((y.detach(), h.grad.clone(), cell.w_hifoc.weight.grad.clone()))
+    for got, ref in zip(*outs):
+        torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-6)
+    # and the fast path really ran
+    assert type(_hidden_conv(h0.requires_grad_(True), cell.w_hifoc).grad_fn).__name__ == "_SmallMapConvBackward"
+
+
+def test_small_map_conv_only_where_it_applies():
+    cell = ConvLSTMCell(4, 8)
+    big = torch.randn(1, 8, 16, 16, requires_grad=True)  # larger maps: the module's own conv
+    assert "SmallMap" not in type(_hidden_conv(big, cell.w_hifoc).grad_fn).__name__
+    with torch.autocast("cpu", torch.bfloat16):  # autocast: the module (autocast casts its weight)
+        small = torch.randn(1, 8, 4, 4, requires_grad=True)
+        assert "SmallMap" not in type(_hidden_conv(small, cell.w_hifoc).grad_fn).__name__
