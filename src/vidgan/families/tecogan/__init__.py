@@ -56,6 +56,9 @@ _DATA = {
     "sampler": "paired",
     "frames": 10,
     "size": 128,
+    # HR crops at the frames' own resolution (official: random 128² crops of the prepared frames); resizing the
+    # short side to `size` first would train on shrunken video with none of its fine detail
+    "resize": "none",
     "scale": 4,
     "degradation": "bd",
     "sigma": 1.5,
