@@ -81,3 +81,6 @@ def test_single_frame_shortcut_skips_conv3d(monkeypatch):
     assert conv(torch.randn(1, 2, 1, 6, 6)).shape == (1, 3, 1, 6, 6)
     with pytest.raises(AssertionError, match="conv3d called"):
         conv(torch.randn(1, 2, 2, 6, 6))
+    even = Conv3d(2, 3, (2, 3, 3), padding=1)  # even temporal kernel: 2 output frames from 1, no shortcut
+    with pytest.raises(AssertionError, match="conv3d called"):
+        even(torch.randn(1, 2, 1, 6, 6))

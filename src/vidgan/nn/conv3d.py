@@ -51,7 +51,7 @@ class Conv3d(nn.Conv3d):
             and x.shape[2] == 1
             and isinstance(self.padding, tuple)
             and self.padding_mode == "zeros"
-            and pt == kt // 2
+            and 2 * pt == kt - 1  # odd kernel, "same" padding: the output has one frame too
             and self.stride[0] == 1
             and self.dilation[0] == 1
         ):  # one frame: only the centre time slice of the kernel sees data
