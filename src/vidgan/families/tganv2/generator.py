@@ -64,9 +64,9 @@ class _SmallMapConv(torch.autograd.Function):
     """3x3, padding 1, no bias conv2d whose weight gradient is one matmul over ``unfold``ed inputs.
 
     For the ConvLSTM's tiny maps (4x4, 256 -> 1,024 channels) oneDNN's combined backward is slow; input
-    gradient by oneDNN + weight gradient by unfold/matmul ran the port preset's 19-step ConvLSTM forward +
-    backward in 190 instead of 257 ms at batch 8 and 659 instead of 720 ms at batch 32 (2 threads, fp32;
-    identical at batch 8, 5e-7 relative at 32). First-order only (the generator needs no double backward)."""
+    gradient by oneDNN + weight gradient by unfold/matmul: the port preset's whole G forward + backward 406 ->
+    383 ms at batch 8 and 1,393 -> 1,332 ms at batch 32 (2 threads, fp32, alternating in one process; weight
+    gradients equal to 5e-7 relative). First-order only (the generator needs no double backward)."""
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor) -> Tensor:  # type: ignore[override]
