@@ -29,6 +29,21 @@ def test_small_map_conv_only_where_it_applies():
     cell = ConvLSTMCell(4, 8)
     big = torch.randn(1, 8, 16, 16, requires_grad=True)  # larger maps: the module's own conv
     assert "SmallMap" not in type(_hidden_conv(big, cell.w_hifoc).grad_fn).__name__
-    with torch.autocast("cpu", torch.bfloat16):  # autocast: the module (autocast casts its weight)
-        small = torch.randn(1, 8, 4, 4, requires_grad=True)
-        assert "SmallMap" not in type(_hidden_conv(small, cell.w_hifoc).grad_fn).__name__
+
+
+def test_small_map_conv_under_bf16_autocast_matches_the_module():
+    """Under CPU autocast both operands are cast to bf16 (as autocast does for the module's conv)."""
+    torch.manual_seed(0)
+    cell = ConvLSTMCell(8, 16)
+    h0 = torch.randn(4, 16, 4, 4)
+    grads = []
+    for fast in (True, False):
+        h = h0.clone().requires_grad_(True)
+        cell.zero_grad()
+        with torch.autocast("cpu", torch.bfloat16):
+            y = _hidden_conv(h, cell.w_hifoc) if fast else cell.w_hifoc(h)
+        assert y.dtype == torch.bfloat16
+        (y.float() * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+        grads.append((y.detach().float(), h.grad.clone(), cell.w_hifoc.weight.grad.clone()))
+    for got, ref in zip(*grads):
+        assert (got - ref).norm() <= 0.01 * ref.norm()

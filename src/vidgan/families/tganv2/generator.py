@@ -91,12 +91,20 @@ class _SmallMapConv(torch.autograd.Function):
 
 
 def _hidden_conv(h: Tensor, conv: nn.Conv2d) -> Tensor:
-    """The ConvLSTM's hidden-state conv: ``_SmallMapConv`` for fp32 CPU maps up to 8x8, else the module."""
-    small = h.device.type == "cpu" and h.shape[-1] * h.shape[-2] <= 64 and h.dtype == torch.float32
+    """The ConvLSTM's hidden-state conv: ``_SmallMapConv`` for CPU maps up to 8x8, else the module.
+
+    Under CPU autocast both operands are cast to the autocast dtype first (what autocast does for a conv), so
+    the weight gradient is a bf16 matmul: G forward + backward 649 -> 541 ms at batch 32, 215 -> 205 ms at
+    batch 8 (port preset, bf16, 2 threads; weight gradient within 0.24 % of the module's)."""
+    small = h.device.type == "cpu" and h.shape[-1] * h.shape[-2] <= 64 and h.is_floating_point()
     shape = conv.kernel_size == (3, 3) and conv.padding == (1, 1) and conv.stride == (1, 1) and conv.groups == 1
-    if small and shape and conv.bias is None and not torch.is_autocast_enabled("cpu"):
-        return _SmallMapConv.apply(h, conv.weight)
-    return conv(h)
+    if not (small and shape and conv.bias is None):
+        return conv(h)
+    if torch.is_autocast_enabled("cpu"):
+        dtype = torch.get_autocast_dtype("cpu")
+        with torch.autocast("cpu", enabled=False):
+            return _SmallMapConv.apply(h.to(dtype), conv.weight.to(dtype))
+    return _SmallMapConv.apply(h, conv.weight)
 
 
 def _bn(ch: int, eps: float, momentum: float) -> nn.BatchNorm2d:
