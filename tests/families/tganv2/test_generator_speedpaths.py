@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from vidgan.families.tganv2.generator import ConvLSTMCell, _hidden_conv
+
+
+def _output_and_grads(cell: ConvLSTMCell, h0: torch.Tensor, fast: bool, bf16: bool = False):
+    """(output, input gradient, weight gradient) of the hidden conv, by the speed path or the module."""
+    h = h0.clone().requires_grad_(True)
+    cell.zero_grad()
+    with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
+        y = _hidden_conv(h, cell.w_hifoc) if fast else cell.w_hifoc(h)
+    assert y.dtype == (torch.bfloat16 if bf16 else torch.float32)
+    (y.float() * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+    return y.detach().float(), h.grad.clone(), cell.w_hifoc.weight.grad.clone()
 
 
 def test_small_map_conv_gradients_match_conv2d():
     torch.manual_seed(0)
     cell = ConvLSTMCell(16, 32)
     h0 = torch.randn(3, 32, 4, 4)
-    outs = []
-    for fast in (True, False):
-        h = h0.clone().requires_grad_(True)
-        y = _hidden_conv(h, cell.w_hifoc) if fast else F.conv2d(h, cell.w_hifoc.weight, None, 1, 1)
-        cell.zero_grad()
-        (y * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
-        outs.append((y.detach(), h.grad.clone(), cell.w_hifoc.weight.grad.clone()))
-    for got, ref in zip(*outs):
+    for got, ref in zip(_output_and_grads(cell, h0, True), _output_and_grads(cell, h0, False)):
         torch.testing.assert_close(got, ref, rtol=1e-5, atol=1e-6)
     # and the fast path really ran
     assert type(_hidden_conv(h0.requires_grad_(True), cell.w_hifoc).grad_fn).__name__ == "_SmallMapConvBackward"
@@ -36,14 +39,5 @@ def test_small_map_conv_under_bf16_autocast_matches_the_module():
     torch.manual_seed(0)
     cell = ConvLSTMCell(8, 16)
     h0 = torch.randn(4, 16, 4, 4)
-    grads = []
-    for fast in (True, False):
-        h = h0.clone().requires_grad_(True)
-        cell.zero_grad()
-        with torch.autocast("cpu", torch.bfloat16):
-            y = _hidden_conv(h, cell.w_hifoc) if fast else cell.w_hifoc(h)
-        assert y.dtype == torch.bfloat16
-        (y.float() * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
-        grads.append((y.detach().float(), h.grad.clone(), cell.w_hifoc.weight.grad.clone()))
-    for got, ref in zip(*grads):
+    for got, ref in zip(_output_and_grads(cell, h0, True, True), _output_and_grads(cell, h0, False, True)):
         assert (got - ref).norm() <= 0.01 * ref.norm()
