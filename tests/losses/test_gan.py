@@ -62,16 +62,17 @@ def _r1_weight_grad(bf16: bool, guard: bool) -> torch.Tensor:
                 y = conv(x)
         else:
             y = conv(x)
+        assert y.dtype == (torch.bfloat16 if bf16 else torch.float32)  # the guard keeps bf16
         logits = (F.relu(y) * torch.linspace(0, 1, y.numel()).view_as(y)).flatten(1).sum(1)
     r1_penalty(logits, x, gamma=1.0).backward()
     return conv.weight.grad
 
 
-def test_r1_under_cpu_bf16_needs_the_fp32_guard():
-    """torch's CPU bf16 double backward through a padded conv gives wrong weight gradients; the guard (fp32
-    forward for the penalised pass) restores them. If torch fixes the kernel, the first assert fails: then the
-    guard can go."""
+def test_r1_under_cpu_bf16_needs_the_guard():
+    """torch's CPU bf16 double backward through a padded conv gives wrong weight gradients; the guard (bf16
+    convs with a differentiable input gradient) gives them to bf16 rounding. If torch fixes the kernel, the first
+    assert fails: then the guard can go."""
     ref = _r1_weight_grad(bf16=False, guard=False)
     rel = lambda g: float((g - ref).norm() / ref.norm())  # noqa: E731
     assert rel(_r1_weight_grad(bf16=True, guard=False)) > 0.5  # the kernel bug
-    assert rel(_r1_weight_grad(bf16=True, guard=True)) < 1e-6  # guarded: fp32
+    assert rel(_r1_weight_grad(bf16=True, guard=True)) < 2e-2  # guarded: bf16 rounding

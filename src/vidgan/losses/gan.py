@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from vidgan.nn.double_backward import bf16_penalty_convs, input_grads_only
+
 __all__ = ["GanLoss", "d_loss", "g_loss", "r1_penalty", "grad_sqnorm", "double_backward_precision", "cpu_bf16_active"]
 
 GanLoss = Literal["logistic", "hinge", "lsgan", "bce", "wgan"]
@@ -81,7 +83,8 @@ def grad_sqnorm(outputs: Tensor | Sequence[Tensor], inputs: Sequence[Tensor], cr
     """Per-sample ``||d sum(outputs) / d inputs||^2`` summed over all ``inputs`` (same batch size N) -> (N,)."""
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     total = sum(o.float().sum() for o in outs)
-    grads = torch.autograd.grad(total, list(inputs), create_graph=create_graph)
+    with input_grads_only():  # weight gradients of bf16_penalty_convs are not needed here
+        grads = torch.autograd.grad(total, list(inputs), create_graph=create_graph)
     return sum(g.float().square().flatten(1).sum(1) for g in grads)
 
 
@@ -97,17 +100,18 @@ def cpu_bf16_active() -> bool:
 
 
 def double_backward_precision():
-    """Context for the forward pass whose gradient is penalised (R1): fp32 under CPU bf16 autocast.
+    """Context for the forward pass whose input gradient is penalised (R1).
 
     torch 2.13's CPU bf16 kernels give wrong *weight* gradients through the double backward of padded
     stride-1 convolutions (relative error ~0.95 against fp32 on a 3x3, padding 1 conv at 32x32; correct
     without padding, with stride 2, on small maps, in fp32 and with bf16-rounded weights in fp64:
-    ``tests/losses/test_gan.py``). R1 under bf16 autocast therefore trained D with wrong gradients (and
-    overflowed to inf on TGANv2's port configuration). Running the penalised forward in fp32 is correct;
-    the other forwards keep bf16. Elsewhere (GPU, fp16, no autocast) this is a no-op.
+    ``tests/losses/test_gan.py``). Under CPU bf16 autocast the convolutions inside therefore run as
+    :func:`vidgan.nn.double_backward.bf16_penalty_convs` (bf16, input gradient as a differentiable
+    ``conv_transpose``: correct to bf16 rounding). (Until then this pass ran in fp32: correct, but about half
+    of a bf16 TGANv2 iteration.) Elsewhere (GPU, fp16, no autocast) this is a no-op.
     """
     import contextlib
 
     if cpu_bf16_active():
-        return torch.autocast("cpu", enabled=False)
+        return bf16_penalty_convs()
     return contextlib.nullcontext()
