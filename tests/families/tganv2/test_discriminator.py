@@ -113,3 +113,29 @@ def test_real_inputs_from_recorded_crop_draws(dis_io, dis, ex):
         np.testing.assert_allclose(
             y[lvl - 1].numpy()[0], ref[ex], rtol=RTOL, atol=RTOL * float(np.abs(ref).max()), err_msg=f"level {lvl}"
         )
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 1, 8, 8), (2, 3, 4, 6, 10), (1, 2, 5, 7, 9)])
+@pytest.mark.parametrize("kernel", [(1, 2, 2), (2, 2, 2)])
+def test_avg_pool_is_avg_pool3d(shape, kernel):
+    """The pair-sum pooling is avg_pool3d's function (odd sizes floor), its gradient too; bf16 to rounding."""
+    from vidgan.families.tganv2.discriminator import avg_pool
+
+    if shape[2] < kernel[0]:
+        shape = (*shape[:2], kernel[0], *shape[3:])
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(shape, generator=g, dtype=torch.float64).float()
+    up = torch.randn(F_avg(x, kernel).shape, generator=g)
+    xa, xb = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ya, yb = avg_pool(xa, kernel), F_avg(xb, kernel)
+    torch.testing.assert_close(ya, yb, rtol=1e-6, atol=1e-6)
+    (ya * up).sum().backward()
+    (yb * up).sum().backward()
+    torch.testing.assert_close(xa.grad, xb.grad, rtol=1e-6, atol=1e-6)
+    y16 = avg_pool(x.bfloat16(), kernel)
+    assert y16.dtype == torch.bfloat16
+    torch.testing.assert_close(y16.float(), yb.detach(), rtol=2e-2, atol=2e-2)
+
+
+def F_avg(x: torch.Tensor, kernel) -> torch.Tensor:  # noqa: N802
+    return torch.nn.functional.avg_pool3d(x, kernel, stride=kernel)
