@@ -41,3 +41,53 @@ def test_small_map_conv_under_bf16_autocast_matches_the_module():
     h0 = torch.randn(4, 16, 4, 4)
     for got, ref in zip(_output_and_grads(cell, h0, True, True), _output_and_grads(cell, h0, False, True)):
         assert (got - ref).norm() <= 0.01 * ref.norm()
+
+
+def test_hidden_weight_cast_once_per_sequence_is_the_same_function():
+    """``frames`` casts each hidden weight once for all steps: same bf16 output as a cast per step, gradients
+    to bf16 rounding (accumulated over the steps in bf16, as autocast's own cached casts)."""
+    from vidgan.families.tganv2 import Config
+    from vidgan.families.tganv2.generator import TGANv2Generator
+
+    torch.manual_seed(0)
+    gen = TGANv2Generator(Config(clstm_ch=16, ch=4, mid_ch=4, t_size=3, n_frames=6))
+    z = torch.rand(2, gen.cfg.z_slow_dim) * 2 - 1
+    cell = gen.clstm[0]
+
+    def run(shared: bool):
+        gen.zero_grad()
+        with torch.autocast("cpu", torch.bfloat16):
+            if not shared:
+                cell.autocast_hidden_weight = lambda: None  # instance attribute: back to a cast per step
+            try:
+                y = gen.frames(z)
+            finally:
+                cell.__dict__.pop("autocast_hidden_weight", None)
+        (y.float() * torch.linspace(-1, 1, y.numel()).view_as(y)).sum().backward()
+        return y.detach().float(), cell.w_hifoc.weight.grad.clone()
+
+    (y1, g1), (y0, g0) = run(True), run(False)
+    torch.testing.assert_close(y1, y0, rtol=0, atol=0)
+    assert (g1 - g0).norm() <= 0.02 * g0.norm()
+
+
+def test_hidden_weight_is_cast_once_per_sequence():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    from vidgan.families.tganv2 import Config
+    from vidgan.families.tganv2.generator import TGANv2Generator
+
+    gen = TGANv2Generator(Config(clstm_ch=16, ch=4, mid_ch=4, t_size=3, n_frames=6))
+    shape = tuple(gen.clstm[0].w_hifoc.weight.shape)
+    casts = []
+
+    class Count(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func is torch.ops.aten._to_copy.default and tuple(args[0].shape) == shape:
+                casts.append(func)
+            return func(*args, **(kwargs or {}))
+
+    with torch.no_grad(), torch.autocast("cpu", torch.bfloat16), Count():
+        gen.frames(torch.zeros(2, gen.cfg.z_slow_dim))
+    # one cast of the input conv's weight (step 0 only has an input) + one of the hidden weight, not one per step
+    assert len(casts) == 2 * len(gen.clstm)

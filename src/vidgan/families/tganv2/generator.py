@@ -45,14 +45,24 @@ class ConvLSTMCell(nn.Module):
         _lecun_normal_(self.w_hifoc.weight)
         nn.init.zeros_(self.w_xifoc.bias)
 
-    def forward(self, x: Tensor | None, h: Tensor | None, c: Tensor | None) -> tuple[Tensor, Tensor]:
+    def autocast_hidden_weight(self) -> Tensor | None:
+        """The hidden conv's weight in the CPU autocast dtype, cast once for a whole sequence (pass it to
+        ``forward`` as ``w_h``); None outside CPU autocast. Autocast caches its own casts of module weights, not
+        this explicit one: cast per step it was ~60 copies of a 2.4M-entry weight per port-preset iteration."""
+        if torch.is_autocast_enabled("cpu") and self.w_hifoc.weight.device.type == "cpu":
+            return self.w_hifoc.weight.to(torch.get_autocast_dtype("cpu"))
+        return None
+
+    def forward(
+        self, x: Tensor | None, h: Tensor | None, c: Tensor | None, w_h: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         gates = None
         if x is not None:
             gates = self.w_xifoc(x)
         else:  # a zero input still contributes the input conv's bias
             gates = self.w_xifoc.bias.view(1, -1, 1, 1)
         if h is not None:
-            gates = gates + _hidden_conv(h, self.w_hifoc)
+            gates = gates + _hidden_conv(h, self.w_hifoc, w_h)
         i, f, o, g = torch.chunk(gates, 4, dim=1)
         i, f, o, g = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o), torch.tanh(g)
         c_new = i * g if c is None else f * c + i * g
@@ -90,12 +100,13 @@ class _SmallMapConv(torch.autograd.Function):
         return gx, gw
 
 
-def _hidden_conv(h: Tensor, conv: nn.Conv2d) -> Tensor:
+def _hidden_conv(h: Tensor, conv: nn.Conv2d, weight: Tensor | None = None) -> Tensor:
     """The ConvLSTM's hidden-state conv: ``_SmallMapConv`` for CPU maps up to 8x8, else the module.
 
     Under CPU autocast both operands are cast to the autocast dtype first (what autocast does for a conv), so
     the weight gradient is a bf16 matmul: G forward + backward 649 -> 541 ms at batch 32, 215 -> 205 ms at
-    batch 8 (port preset, bf16, 2 threads; weight gradient within 0.24 % of the module's)."""
+    batch 8 (port preset, bf16, 2 threads; weight gradient within 0.24 % of the module's). ``weight``: the
+    weight already cast (``ConvLSTMCell.autocast_hidden_weight``)."""
     small = h.device.type == "cpu" and h.shape[-1] * h.shape[-2] <= 64 and h.is_floating_point()
     shape = conv.kernel_size == (3, 3) and conv.padding == (1, 1) and conv.stride == (1, 1) and conv.groups == 1
     if not (small and shape and conv.bias is None):
@@ -103,7 +114,8 @@ def _hidden_conv(h: Tensor, conv: nn.Conv2d) -> Tensor:
     if torch.is_autocast_enabled("cpu"):
         dtype = torch.get_autocast_dtype("cpu")
         with torch.autocast("cpu", enabled=False):
-            return _SmallMapConv.apply(h.to(dtype), conv.weight.to(dtype))
+            w = weight if weight is not None and weight.dtype == dtype else conv.weight.to(dtype)
+            return _SmallMapConv.apply(h.to(dtype), w)
     return _SmallMapConv.apply(h, conv.weight)
 
 
@@ -198,10 +210,11 @@ class TGANv2Generator(nn.Module):
         hs = [None] * len(self.clstm)
         cs = [None] * len(self.clstm)
         out = []
+        w_hs = [cell.autocast_hidden_weight() for cell in self.clstm]
         for step in range(n_frames):
             x = x0 if step == 0 else None  # z only at t = 0, zeros afterwards (spec §1.2 step 3)
             for k, cell in enumerate(self.clstm):
-                hs[k], cs[k] = cell(x, hs[k], cs[k])
+                hs[k], cs[k] = cell(x, hs[k], cs[k], w_hs[k])
                 x = hs[k]
             if x is None:  # pragma: no cover - n_layers >= 1
                 raise RuntimeError("ConvLSTM produced no output")
