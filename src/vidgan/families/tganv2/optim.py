@@ -39,6 +39,7 @@ class ChainerAdam(torch.optim.Optimizer):
                 loss = closure()
         for group in self.param_groups:
             b1, b2 = group["betas"]
+            by_step: dict[int, tuple[list[Tensor], ...]] = {}
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -49,10 +50,15 @@ class ChainerAdam(torch.optim.Optimizer):
                     state["m"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                     state["v"] = torch.zeros_like(p, memory_format=torch.preserve_format)
                 state["step"] += 1
-                t = state["step"]
-                m, v = state["m"], state["v"]
-                m.add_(g - m, alpha=1 - b1)
-                v.add_(g * g - v, alpha=1 - b2)
+                lists = by_step.setdefault(state["step"], ([], [], [], []))
+                for lst, x in zip(lists, (p, g, state["m"], state["v"])):
+                    lst.append(x)
+            for t, (ps, gs, ms, vs) in by_step.items():
+                # one multi-tensor pass per formula term (foreach): m += (1-b1)(g-m) is lerp(m, g, 1-b1)
+                torch._foreach_lerp_(ms, gs, 1 - b1)
+                torch._foreach_lerp_(vs, torch._foreach_mul(gs, gs), 1 - b2)
+                denom = torch._foreach_sqrt(vs)
+                torch._foreach_add_(denom, group["eps"])
                 lr_t = group["lr"] * math.sqrt(1 - b2**t) / (1 - b1**t)
-                p.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-lr_t)
+                torch._foreach_addcdiv_(ps, ms, denom, value=-lr_t)
         return loss
