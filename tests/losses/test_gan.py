@@ -50,29 +50,31 @@ def test_r1_matches_the_analytic_gradient():
     torch.testing.assert_close(wp.grad, 10.0 * w)
 
 
-def _r1_weight_grad(bf16: bool, guard: bool) -> torch.Tensor:
-    from vidgan.losses.gan import double_backward_precision
-
+def _r1_weight_grad(bf16: bool, guard=None) -> torch.Tensor:
     torch.manual_seed(0)
     conv = torch.nn.Conv2d(3, 16, 3, padding=1)
     x = torch.randn(2, 3, 32, 32, requires_grad=True)
     with torch.autocast("cpu", torch.bfloat16, enabled=bf16):
-        if guard:
-            with double_backward_precision():
+        if guard is not None:
+            with guard():
                 y = conv(x)
         else:
             y = conv(x)
-        assert y.dtype == (torch.bfloat16 if bf16 else torch.float32)  # the guard keeps bf16
         logits = (F.relu(y) * torch.linspace(0, 1, y.numel()).view_as(y)).flatten(1).sum(1)
     r1_penalty(logits, x, gamma=1.0).backward()
-    return conv.weight.grad
+    return y.dtype, conv.weight.grad
 
 
-def test_r1_under_cpu_bf16_needs_the_guard():
-    """torch's CPU bf16 double backward through a padded conv gives wrong weight gradients; the guard (bf16
-    convs with a differentiable input gradient) gives them to bf16 rounding. If torch fixes the kernel, the first
-    assert fails: then the guard can go."""
-    ref = _r1_weight_grad(bf16=False, guard=False)
+def test_r1_under_cpu_bf16_needs_a_guard():
+    """torch's CPU bf16 double backward through a padded conv gives wrong weight gradients. The fp32 guard
+    restores them exactly; the bf16-conv guard to bf16 rounding, keeping bf16. If torch fixes the kernel, the
+    first assert fails: then the guards can go."""
+    from vidgan.losses.gan import double_backward_convs, double_backward_precision
+
+    _, ref = _r1_weight_grad(bf16=False)
     rel = lambda g: float((g - ref).norm() / ref.norm())  # noqa: E731
-    assert rel(_r1_weight_grad(bf16=True, guard=False)) > 0.5  # the kernel bug
-    assert rel(_r1_weight_grad(bf16=True, guard=True)) < 2e-2  # guarded: bf16 rounding
+    assert rel(_r1_weight_grad(bf16=True)[1]) > 0.5  # the kernel bug
+    dtype, got = _r1_weight_grad(bf16=True, guard=double_backward_precision)
+    assert dtype == torch.float32 and rel(got) < 1e-6  # fp32
+    dtype, got = _r1_weight_grad(bf16=True, guard=double_backward_convs)
+    assert dtype == torch.bfloat16 and rel(got) < 2e-2  # bf16 rounding

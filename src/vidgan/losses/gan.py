@@ -25,7 +25,16 @@ from torch import Tensor
 
 from vidgan.nn.double_backward import bf16_penalty_convs, input_grads_only
 
-__all__ = ["GanLoss", "d_loss", "g_loss", "r1_penalty", "grad_sqnorm", "double_backward_precision", "cpu_bf16_active"]
+__all__ = [
+    "GanLoss",
+    "d_loss",
+    "g_loss",
+    "r1_penalty",
+    "grad_sqnorm",
+    "double_backward_precision",
+    "double_backward_convs",
+    "cpu_bf16_active",
+]
 
 GanLoss = Literal["logistic", "hinge", "lsgan", "bce", "wgan"]
 
@@ -100,15 +109,32 @@ def cpu_bf16_active() -> bool:
 
 
 def double_backward_precision():
-    """Context for the forward pass whose input gradient is penalised (R1).
+    """Context for the forward pass whose input gradient is penalised (R1): fp32 under CPU bf16 autocast.
 
     torch 2.13's CPU bf16 kernels give wrong *weight* gradients through the double backward of padded
     stride-1 convolutions (relative error ~0.95 against fp32 on a 3x3, padding 1 conv at 32x32; correct
     without padding, with stride 2, on small maps, in fp32 and with bf16-rounded weights in fp64:
-    ``tests/losses/test_gan.py``). Under CPU bf16 autocast the convolutions inside therefore run as
-    :func:`vidgan.nn.double_backward.bf16_penalty_convs` (bf16, input gradient as a differentiable
-    ``conv_transpose``: correct to bf16 rounding). (Until then this pass ran in fp32: correct, but about half
-    of a bf16 TGANv2 iteration.) Elsewhere (GPU, fp16, no autocast) this is a no-op.
+    ``tests/losses/test_gan.py``). R1 under bf16 autocast therefore trained D with wrong gradients (and
+    overflowed to inf on TGANv2's port configuration). Running the penalised forward in fp32 is correct;
+    the other forwards keep bf16. Elsewhere (GPU, fp16, no autocast) this is a no-op.
+
+    :func:`double_backward_convs` is the faster alternative for discriminators made of convolutions and
+    piecewise-linear layers only (checked per family: StyleGAN-V's D stays wrong in bf16 with it).
+    """
+    import contextlib
+
+    if cpu_bf16_active():
+        return torch.autocast("cpu", enabled=False)
+    return contextlib.nullcontext()
+
+
+def double_backward_convs():
+    """Like :func:`double_backward_precision`, but the penalised pass keeps bf16 under CPU bf16 autocast: its
+    convolutions compute their input gradient as an ordinary ``conv_transpose``
+    (:func:`vidgan.nn.double_backward.bf16_penalty_convs`), so R1's second backward runs through first-order
+    kernels, which are correct in bf16. Correct only where the other layers' bf16 double backward is (ReLU,
+    average pooling, sums, linear: TGANv2's D, weight gradients within 0.4-0.7 % of fp32 on the port preset;
+    StyleGAN-V's D still 5-200 % off with it, so it keeps the fp32 guard). A no-op outside CPU bf16 autocast.
     """
     import contextlib
 

@@ -169,3 +169,32 @@ def test_presets_and_config_files_resolve():
     for f in files:
         cfg = resolve_run_config(str(f))
         assert cfg.family.name == "tganv2" and cfg.data.sampler == "multilevel", f.name
+
+
+def test_r1_under_cpu_bf16_keeps_bf16_and_matches_fp32():
+    """R1 on the port preset's discriminator (widths 32..256, levels 8² x 20 .. 64² x 1) under CPU bf16 autocast,
+    through the objective's guard (bf16 convs with a differentiable input gradient): weight gradients within
+    bf16 rounding of fp32."""
+    from vidgan.families.tganv2.loss import r1_penalty
+    from vidgan.losses.gan import double_backward_convs
+
+    cfg = Config(**{**PRESETS["port_parity_64"]["family"], "d_widths": [8, 8, 16, 32, 64]})
+    torch.manual_seed(0)
+    dis = TGANv2Discriminator(cfg)
+    shapes = [(2, 1, 20, 8, 8), (2, 1, 5, 16, 16), (2, 1, 1, 32, 32), (2, 1, 1, 64, 64)]
+    xs = [torch.rand(s) * 2 - 1 for s in shapes]
+
+    def grads(bf16: bool):
+        dis.zero_grad(set_to_none=True)
+        x = [t.clone().requires_grad_(True) for t in xs]
+        with torch.autocast("cpu", torch.bfloat16, enabled=bf16), double_backward_convs():
+            y = dis(x)
+        r1_penalty(y, x, cfg)[0].backward()
+        # biases reach R1 only through ReLU masks (zero gradient): fp32 autograd fills zeros, the bf16 path None
+        return y[0].dtype, torch.cat(
+            [(torch.zeros_like(p) if p.grad is None else p.grad).flatten() for p in dis.parameters()]
+        )
+
+    (_, ref), (dtype, got) = grads(False), grads(True)
+    assert dtype == torch.bfloat16
+    assert float((got - ref).norm() / ref.norm()) < 2e-2

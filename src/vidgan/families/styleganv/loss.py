@@ -225,7 +225,8 @@ class StyleGANVObjective:
             real, real_t = real_batch(batch, device)
             real = real.detach().requires_grad_(True)
             # R1 differentiates the input gradient: plain autograd convs, and fp32 under CPU bf16 autocast (torch's
-            # CPU bf16 double backward through padded convs gives wrong weight gradients; vidgan.losses.gan)
+            # CPU bf16 double backward gives wrong weight gradients here; bf16 convs with a correct double backward,
+            # losses.gan.double_backward_convs, measured 5-200 % off on this D: fp32 it stays)
             with double_backward_safe(), double_backward_precision():
                 parts = _parts(self._run_d(dis, real, real_t, ctx))
             logits = parts[0]

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor, nn
 
 from vidgan.families.api import Phase, StepContext
-from vidgan.losses.gan import d_loss, double_backward_precision, g_loss
+from vidgan.losses.gan import d_loss, double_backward_convs, g_loss
 from vidgan.nn.double_backward import input_grads_only
 
 from .config import Config
@@ -144,7 +144,7 @@ class TGANv2Objective:
             # Two D calls, reals then fakes, as the official code. (One call on [real; fake] was tried: R1's
             # input-gradient pass and its double backward then run through the fake half too; measured on the port
             # preset's D phase, 2 threads, quiet: 0.70 -> 0.58 s at batch 8, 2.91 -> 1.99 s at batch 32.)
-            with double_backward_precision():  # CPU bf16: convs whose double backward is correct (losses.gan)
+            with double_backward_convs():  # CPU bf16: convs whose double backward is correct (losses.gan)
                 y_real = dis(x_real)
             y_fake = dis([f.detach() for f in fakes])
             loss_dis, _ = gan_losses(y_real, y_fake, self.cfg.level_loss)
