@@ -16,7 +16,17 @@ def _weight_grad(conv, x, bf16):
 
 @pytest.mark.parametrize(
     "cin, cout, size",
-    [(8, 16, (2, 2, 2)), (16, 32, (2, 3, 3)), (64, 128, (2, 6, 6)), (4, 8, (3, 5, 5)), (32, 32, (1, 64, 64))],
+    [
+        (8, 16, (2, 2, 2)),
+        (16, 32, (2, 3, 3)),
+        (64, 128, (2, 6, 6)),
+        (4, 8, (3, 5, 5)),
+        (32, 32, (1, 64, 64)),
+        (32, 64, (20, 8, 8)),  # torch's own bf16 conv3d (small maps)
+        (16, 16, (5, 16, 16)),
+        (8, 8, (3, 24, 24)),  # the conv2d detour (larger maps)
+        (32, 32, (3, 64, 64)),
+    ],
 )
 def test_bf16_weight_gradient_matches_fp32(cin, cout, size):
     torch.manual_seed(0)
@@ -84,3 +94,19 @@ def test_single_frame_shortcut_skips_conv3d(monkeypatch):
     even = Conv3d(2, 3, (2, 3, 3), padding=1)  # even temporal kernel: 2 output frames from 1, no shortcut
     with pytest.raises(AssertionError, match="conv3d called"):
         even(torch.randn(1, 2, 1, 6, 6))
+
+
+def test_bf16_path_by_map_size(monkeypatch):
+    """Under CPU autocast: torch's conv3d for small maps (not 2 frames), the conv2d detour otherwise."""
+    import vidgan.nn.conv3d as c3
+
+    calls = []
+    real = c3.conv3d_via_conv2d
+    monkeypatch.setattr(c3, "conv3d_via_conv2d", lambda *a, **k: calls.append(1) or real(*a, **k))
+    conv = Conv3d(2, 3, 3, padding=1)
+    side = int(c3.NATIVE_BF16_MAX_HW**0.5)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        for t, hw, detour in [(3, side, False), (2, side, True), (3, side + 1, True), (5, 4, False)]:
+            calls.clear()
+            assert conv(torch.randn(1, 2, t, hw, hw)).shape == (1, 3, t, hw, hw)
+            assert bool(calls) == detour, (t, hw)
