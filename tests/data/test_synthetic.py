@@ -66,3 +66,20 @@ def test_detail_pans_pages_option():
     with pytest.raises(ValueError, match="detail-pans only"):
         parse_synthetic_source("photo-pans:pages=50")
     assert parse_synthetic_source("detail-pans:pages=0") == ("detail-pans", {"pages": 0})
+
+
+def test_sharp_pans_move_by_subpixel_pans():
+    """Each sharp-pans frame is the first one shifted (no zoom, no blur): a straight pan of at most 2.5 px per frame
+    and axis, so consecutive frames stay close and differ (sub-pixel steps included)."""
+    import cv2
+
+    ds = SyntheticVideos.from_source("sharp-pans:num_videos=12,video_frames=4", size=48, seed=0)
+    for i in range(12):
+        v = ds.video(i).astype(np.float32).mean(axis=3)
+        if v[0].std() < 8:  # a flat patch (dark sky of a photo): no texture to track
+            continue
+        (dx, dy), _ = cv2.phaseCorrelate(v[0], v[1])
+        assert abs(dx) <= 2.6 and abs(dy) <= 2.6
+        assert not np.array_equal(v[0], v[1])
+    with pytest.raises(ValueError, match="detail-pans only"):
+        parse_synthetic_source("sharp-pans:pages=10")

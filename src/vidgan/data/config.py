@@ -14,7 +14,7 @@ class DataConfig:
 
     ``source`` is a path (folder of videos / frame folders, a ``.zip`` in StyleGAN-V layout, TGANv2's official
     ``.h5`` with its ``.json`` beside it, or one video file) or an embedded dataset name (``moving-digits``,
-    ``bouncing-shapes``, ``photo-pans``),
+    ``bouncing-shapes``, ``photo-pans``, ``detail-pans``, ``sharp-pans``, ...: ``vidgan.data.synthetic``),
     optionally with options: ``"moving-digits:num_videos=64,video_frames=24"``.
     """
 

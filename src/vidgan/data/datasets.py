@@ -52,7 +52,7 @@ from vidgan.data.samplers import (
     random_times,
     random_times_min_length,
 )
-from vidgan.data.synthetic import SyntheticVideos, is_synthetic
+from vidgan.data.synthetic import SYNTHETIC_NAMES, SyntheticVideos, is_synthetic
 from vidgan.data.transforms import apply_clip_transforms
 from vidgan.io import VideoReader, VideoReadError, split_zip_path
 
@@ -206,7 +206,7 @@ class VideoDataset(Dataset):
             if not os.path.exists(cfg.source) and not (zp and os.path.isfile(zp[0])):
                 raise FileNotFoundError(
                     f"data.source {cfg.source!r} is neither an existing path nor an embedded dataset "
-                    "(moving-digits, bouncing-shapes, photo-pans)"
+                    f"({', '.join(SYNTHETIC_NAMES)})"
                 )
             if is_hdf5(cfg.source):  # TGANv2's official .h5 + .json (validated on open; no index needed)
                 good, self.bad = hdf5_videos(cfg.source), []
