@@ -73,14 +73,14 @@ PRESETS: dict[str, dict[str, Any]] = {
         "data": dict(_DATA),
         "train": {"batch_size": 4, "total_clips": 2_000_000},
     },
-    # FRVSR's network (10 blocks) trained on a CPU budget: slow sub-pixel pans over photos, textures, text and
-    # generated pages (half the 2,048 videos) at native resolution (`detail-pans`), 64² HR crops (16² LR), 6
-    # frames, batch 8, Adam 2e-4 (4x the official 5e-5: minutes, not days); checkpoints every 2,048 clips and
-    # every 5 minutes of wall time.
-    # The generated pages measured +0.2 dB on held-out real video (docs/families/tecogan.md)
+    # FRVSR's network (10 blocks) trained on a CPU budget: straight sub-pixel pans over the bundled photos, textures
+    # and text shrunk 0.35-1x (`sharp-pans`, 2,048 videos), 64² HR crops (16² LR), 6 frames, batch 8, Adam 2e-4
+    # (4x the official 5e-5: minutes, not days); checkpoints every 2,048 clips and every 5 minutes of wall time.
+    # 20,480 clips (bf16, 2 threads, ~17 min): +2.2 / +1.8 / +1.4 dB over bicubic on held-out real video, where
+    # the earlier `detail-pans:pages=50` recipe reached +1.7 / +0.9 / +0.9 (docs/families/tecogan.md)
     "frvsr_cpu": {
         "family": {**_FRVSR_FAMILY, "lr": 2e-4},
-        "data": {**_DATA, "source": "detail-pans:pages=50,num_videos=2048", "frames": 6, "size": 64},
+        "data": {**_DATA, "source": "sharp-pans:num_videos=2048", "frames": 6, "size": 64},
         "train": {
             "batch_size": 8,
             "total_clips": 40_000,
