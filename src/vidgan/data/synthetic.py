@@ -315,9 +315,9 @@ class SyntheticVideos:
         return out
 
     def _sharp(self, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
-        s = self.size
-        shrink = rng.uniform(0.35, 1.0)
-        img = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], math.ceil((s + 2) / 0.35))
+        s, least = self.size, 0.35
+        shrink = rng.uniform(least, 1.0)
+        img = _native(_DETAIL[int(rng.integers(0, len(_DETAIL)))], math.ceil((s + 2) / least))
         h, w = img.shape[:2]
         size = (max(s + 2, round(w * shrink)), max(s + 2, round(h * shrink)))
         small = np.asarray(Image.fromarray(img).resize(size, Image.LANCZOS))

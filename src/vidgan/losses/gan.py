@@ -16,6 +16,7 @@ of the per-sample losses in float32. ``reduce=False`` returns the per-element lo
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Literal
 
@@ -121,8 +122,6 @@ def double_backward_precision():
     :func:`double_backward_convs` is the faster alternative for discriminators made of convolutions and
     piecewise-linear layers only (checked per family: StyleGAN-V's D stays wrong in bf16 with it).
     """
-    import contextlib
-
     if cpu_bf16_active():
         return torch.autocast("cpu", enabled=False)
     return contextlib.nullcontext()
@@ -136,8 +135,6 @@ def double_backward_convs():
     average pooling, sums, linear: TGANv2's D, weight gradients within 0.4-0.7 % of fp32 on the port preset;
     StyleGAN-V's D still 5-200 % off with it, so it keeps the fp32 guard). A no-op outside CPU bf16 autocast.
     """
-    import contextlib
-
     if cpu_bf16_active():
         return bf16_penalty_convs()
     return contextlib.nullcontext()
